@@ -1,0 +1,1 @@
+# bench/smtpd.mk - frontend benchmark.

@@ -1,0 +1,481 @@
+/* config.c - postern.conf parser: a table of typed keys, defaults, and file:line errors. */
+#include "config.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_LINE_MAX	8192
+
+enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_DURATION, CT_SIZE, CT_ENUM };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *def;		/* textual default, parsed like a file value */
+	const char *choices;		/* CT_ENUM: "a|b|c" */
+};
+
+#define K(n, t, d) { #n, t, offsetof(postern_config, n), d, NULL }
+#define E(n, d, c) { #n, CT_ENUM, offsetof(postern_config, n), d, c }
+
+/* Order is the order of `-n` output; defaults match the README. */
+static const struct config_key config_keys[] = {
+	E(log, "stderr", "stderr|syslog"),
+	K(smtpd_listen, CT_STR, "127.0.0.1:2525"),
+	K(smtpd_tls_listen, CT_STR, ""),
+	K(smtpd_hostname, CT_STR, ""),
+	K(smtpd_tls_cert_file, CT_STR, ""),
+	K(smtpd_tls_key_file, CT_STR, ""),
+	K(smtpd_require_tls, CT_TRIBOOL, ""),
+	K(smtpd_require_auth, CT_BOOL, "yes"),
+	K(smtpd_user, CT_STR, "postern"),
+	K(smtpd_max_connections, CT_UINT, "1000"),
+	K(smtpd_max_connections_per_ip, CT_UINT, "50"),
+	K(smtpd_max_recipients, CT_UINT, "100"),
+	K(smtpd_max_errors, CT_UINT, "10"),
+	K(message_size_limit, CT_SIZE, "26214400"),
+	K(smtpd_command_timeout, CT_DURATION, "300s"),
+	K(smtpd_data_timeout, CT_DURATION, "600s"),
+	E(smtpd_bare_newline, "reject", "reject|normalize"),
+	K(smtpd_auth_workers, CT_UINT, "2"),
+	K(smtpd_milters, CT_STR, "inet:127.0.0.1:8891"),
+	K(milter_timeout, CT_DURATION, "30s"),
+	E(milter_default_action, "tempfail", "tempfail|accept|reject"),
+	K(smtpd_spool_dir, CT_STR, LOCALSTATEDIR "/spool/postern"),
+	K(accounts_file, CT_STR, ""),
+	K(milter_listen, CT_STR, "inet:127.0.0.1:8891"),
+	K(milter_user, CT_STR, "postern"),
+	K(policy_subject_max_length, CT_UINT, "255"),
+	E(policy_alignment, "strict", "strict|relaxed"),
+	K(policy_modules, CT_STR, ""),
+	K(policy_attachment_types_reject, CT_STR,
+	    "application/x-executable,application/x-dosexec,application/x-sharedlib,"
+	    "application/x-pie-executable,application/x-mach-binary"),
+	K(policy_attachment_type_mismatch, CT_BOOL, "yes"),
+	K(policy_max_mime_parts, CT_UINT, "1000"),
+	K(policy_max_mime_depth, CT_UINT, "32"),
+};
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+int
+config_parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Number with an optional one-letter unit; mult maps the unit to a factor (0 = not allowed). */
+static int
+config_parse_scaled(const char *s, uint64_t (*mult)(char), uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t m = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (m = mult((char)tolower((unsigned char)*end))) == 0)
+			return -1;
+	}
+	if (v > UINT64_MAX / m)
+		return -1;
+	*out = v * m;
+	return 0;
+}
+
+static uint64_t
+config_time_unit(char c)
+{
+	return c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : 0;
+}
+
+static uint64_t
+config_size_unit(char c)
+{
+	return c == 'k' ? 1024 : c == 'm' ? 1024 * 1024 : 0;
+}
+
+int
+config_parse_duration(const char *s, unsigned *out)
+{
+	uint64_t v;
+
+	if (config_parse_scaled(s, config_time_unit, &v) != 0 || v > UINT_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *out)
+{
+	return config_parse_scaled(s, config_size_unit, out);
+}
+
+int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+config_enum_ok(const char *choices, const char *v)
+{
+	size_t len = strlen(v);
+	const char *p = choices;
+
+	while (*p) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		if (n == len && strncmp(p, v, n) == 0)
+			return 1;
+		p += n + (bar ? 1 : 0);
+	}
+	return 0;
+}
+
+/* Set one key from its text; returns NULL or a reason. */
+static const char *
+config_set(postern_config *cfg, const struct config_key *k, const char *v)
+{
+	void *field = (char *)cfg + k->offset;
+
+	switch (k->type) {
+	case CT_ENUM:
+		if (!config_enum_ok(k->choices, v))
+			return "value must be one of";
+		/* FALLTHROUGH */
+	case CT_STR:
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		return NULL;
+	case CT_TRIBOOL:
+		if (*v == '\0') {
+			*(int *)field = -1;
+			return NULL;
+		}
+		/* FALLTHROUGH */
+	case CT_BOOL:
+		return config_parse_bool(v, (int *)field) ? "expected yes or no" : NULL;
+	case CT_UINT:
+		return config_parse_uint(v, (unsigned *)field) ? "expected a whole number" : NULL;
+	case CT_DURATION:
+		return config_parse_duration(v, (unsigned *)field) ?
+		    "expected a duration (number with optional s, m or h)" : NULL;
+	case CT_SIZE:
+		return config_parse_size(v, (uint64_t *)field) ?
+		    "expected a size (bytes, or number with k or m)" : NULL;
+	}
+	return "internal error";
+}
+
+static const struct config_key *
+config_find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static char *
+config_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_read_file(postern_config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = -1;
+
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *p, *eq, *key, *val;
+		const struct config_key *k;
+		const char *why;
+
+		lineno++;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
+			    CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", path, lineno);
+			goto out;
+		}
+		p = config_trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected \"key = value\"", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = config_trim(p);
+		val = config_trim(eq + 1);
+		if (*key == '\0') {
+			snprintf(err, errlen, "%s:%d: missing key before \"=\"", path, lineno);
+			goto out;
+		}
+		for (p = key; *p; p++) {
+			if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
+				snprintf(err, errlen, "%s:%d: invalid key \"%.64s\"", path, lineno, key);
+				goto out;
+			}
+		}
+		if ((k = config_find_key(key)) == NULL) {
+			struct config_extra *x;
+			if (strchr(key, '_') == NULL) {
+				snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", path, lineno, key);
+				goto out;
+			}
+			/* Maybe a module's `<module>_<key>`: the loader decides. */
+			cfg->extras = xrealloc(cfg->extras, (cfg->nextras + 1) * sizeof(*x));
+			x = &cfg->extras[cfg->nextras++];
+			x->key = xstrdup(key);
+			x->value = xstrdup(val);
+			x->file = xstrdup(path);
+			x->line = lineno;
+			x->claimed = 0;
+			continue;
+		}
+		if ((why = config_set(cfg, k, val)) != NULL) {
+			if (k->type == CT_ENUM)
+				snprintf(err, errlen, "%s:%d: bad value \"%.64s\" for %s: %s %s",
+				    path, lineno, val, key, why, k->choices);
+			else
+				snprintf(err, errlen, "%s:%d: bad value \"%.64s\" for %s: %s",
+				    path, lineno, val, key, why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	return rc;
+}
+
+/* Defaults, then the file's lines (f may be NULL), then derived values. */
+static postern_config *
+config_build(const char *path, FILE *f, char *err, size_t errlen)
+{
+	postern_config *cfg = xcalloc(1, sizeof(*cfg));
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (config_set(cfg, &config_keys[i], config_keys[i].def) != NULL) {
+			snprintf(err, errlen, "built-in default of %s is invalid", config_keys[i].name);
+			config_free(cfg);
+			return NULL;
+		}
+	}
+	cfg->path = xstrdup(path ? path : "");
+	if (f != NULL && config_read_file(cfg, f, path, err, errlen) != 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->smtpd_hostname[0] == '\0') {
+		char host[256];
+		if (gethostname(host, sizeof(host)) != 0)
+			xstrlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		free(cfg->smtpd_hostname);
+		cfg->smtpd_hostname = xstrdup(host);
+	}
+	if (cfg->smtpd_require_tls < 0)
+		cfg->smtpd_require_tls = cfg->smtpd_tls_cert_file[0] != '\0';
+	if ((cfg->smtpd_tls_cert_file[0] == '\0') != (cfg->smtpd_tls_key_file[0] == '\0')) {
+		snprintf(err, errlen, "%s: smtpd_tls_cert_file and smtpd_tls_key_file go together",
+		    path ? path : "defaults");
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+postern_config *
+config_load(const char *path, int missing_ok, char *err, size_t errlen)
+{
+	postern_config *cfg;
+	FILE *f = NULL;
+
+	if (path != NULL && (f = fopen(path, "r")) == NULL &&
+	    !(missing_ok && errno == ENOENT)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	cfg = config_build(path, f, err, errlen);
+	if (f != NULL)
+		fclose(f);
+	return cfg;
+}
+
+postern_config *
+config_parse(const char *name, const char *data, size_t len, char *err, size_t errlen)
+{
+	postern_config *cfg;
+	FILE *f;
+
+	if (len == 0)
+		return config_build(name, NULL, err, errlen);
+	if ((f = fmemopen((void *)data, len, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return NULL;
+	}
+	cfg = config_build(name, f, err, errlen);
+	fclose(f);
+	return cfg;
+}
+
+void
+config_free(postern_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (k->type == CT_STR || k->type == CT_ENUM)
+			free(*(char **)((char *)cfg + k->offset));
+	}
+	for (i = 0; i < cfg->nextras; i++) {
+		free(cfg->extras[i].key);
+		free(cfg->extras[i].value);
+		free(cfg->extras[i].file);
+	}
+	free(cfg->extras);
+	free(cfg->path);
+	free(cfg);
+}
+
+void
+config_print(const postern_config *cfg, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+		const void *field = (const char *)cfg + k->offset;
+
+		fprintf(out, "%s = ", k->name);
+		switch (k->type) {
+		case CT_STR:
+		case CT_ENUM:
+			fprintf(out, "%s\n", *(char *const *)field);
+			break;
+		case CT_BOOL:
+		case CT_TRIBOOL:
+			fprintf(out, "%s\n", *(const int *)field ? "yes" : "no");
+			break;
+		case CT_UINT:
+			fprintf(out, "%u\n", *(const unsigned *)field);
+			break;
+		case CT_DURATION:
+			fprintf(out, "%us\n", *(const unsigned *)field);
+			break;
+		case CT_SIZE:
+			fprintf(out, "%llu\n", (unsigned long long)*(const uint64_t *)field);
+			break;
+		}
+	}
+	for (i = 0; i < cfg->nextras; i++)
+		fprintf(out, "%s = %s\n", cfg->extras[i].key, cfg->extras[i].value);
+}
+
+int
+config_check_extras(const postern_config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nextras; i++) {
+		if (!cfg->extras[i].claimed) {
+			snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", cfg->extras[i].file,
+			    cfg->extras[i].line, cfg->extras[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+config_foreach_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
+{
+	const char *p = list;
+	char item[1024];
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		const char *s = p, *e = p + n;
+		int rc;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e > s) {
+			size_t len = (size_t)(e - s);
+			if (len >= sizeof(item))
+				len = sizeof(item) - 1;
+			memcpy(item, s, len);
+			item[len] = '\0';
+			if ((rc = fn(ctx, item)) != 0)
+				return rc;
+		}
+		p += n + (comma ? 1 : 0);
+	}
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* config.h - postern.conf: one key = value file read by both programs, errors name file and line. */
+#ifndef POSTERN_CONFIG_H
+#define POSTERN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_FILE	SYSCONFDIR "/postern/postern.conf"
+#define CONFIG_ERR_MAX		512
+
+/* A key this file does not know, kept for the policy modules (`<module>_<key>`). */
+struct config_extra {
+	char *key;
+	char *value;
+	char *file;
+	int line;
+	int claimed;		/* set by the module loader when a module accepts it */
+};
+
+typedef struct postern_config {
+	char *path;			/* file it was read from, "" for built-in defaults */
+	/* Logging. */
+	char *log;			/* "stderr" or "syslog" */
+	/* Frontend. */
+	char *smtpd_listen;
+	char *smtpd_tls_listen;
+	char *smtpd_hostname;
+	char *smtpd_tls_cert_file;
+	char *smtpd_tls_key_file;
+	int smtpd_require_tls;		/* -1 until resolved: yes when a cert is set */
+	int smtpd_require_auth;
+	char *smtpd_user;		/* drop privileges to this user after binding */
+	unsigned smtpd_max_connections;
+	unsigned smtpd_max_connections_per_ip;
+	unsigned smtpd_max_recipients;
+	unsigned smtpd_max_errors;
+	uint64_t message_size_limit;
+	unsigned smtpd_command_timeout;	/* seconds */
+	unsigned smtpd_data_timeout;
+	char *smtpd_bare_newline;	/* "reject" or "normalize" */
+	unsigned smtpd_auth_workers;
+	char *smtpd_milters;
+	unsigned milter_timeout;	/* seconds, frontend side */
+	char *milter_default_action;	/* tempfail | accept | reject */
+	char *smtpd_spool_dir;
+	/* Both programs. */
+	char *accounts_file;
+	/* Milter. */
+	char *milter_listen;
+	char *milter_user;
+	unsigned policy_subject_max_length;
+	char *policy_alignment;		/* strict | relaxed */
+	char *policy_modules;
+	char *policy_attachment_types_reject;	/* libmagic MIME types, comma-separated */
+	int policy_attachment_type_mismatch;
+	unsigned policy_max_mime_parts;
+	unsigned policy_max_mime_depth;
+
+	struct config_extra *extras;
+	size_t nextras;
+} postern_config;
+
+/*
+ * Read path (NULL: built-in defaults only). On error returns NULL and puts
+ * "FILE:LINE: reason" into err. A missing file is an error unless
+ * missing_ok (for the default path).
+ */
+postern_config *config_load(const char *path, int missing_ok, char *err, size_t errlen);
+/* The same from a memory image (tests, fuzzing); name is used in errors. */
+postern_config *config_parse(const char *name, const char *data, size_t len, char *err, size_t errlen);
+void config_free(postern_config *cfg);
+
+/* Print every key with its effective value, `postconf -n` style. */
+void config_print(const postern_config *cfg, FILE *out);
+
+/* Parsers shared with the module API: 0 ok, -1 bad value. */
+int config_parse_duration(const char *s, unsigned *out);
+int config_parse_size(const char *s, uint64_t *out);
+int config_parse_bool(const char *s, int *out);
+int config_parse_uint(const char *s, unsigned *out);
+
+/* Extras not claimed by any module: returns the first one's "FILE:LINE: unknown key" in err, -1; else 0. */
+int config_check_extras(const postern_config *cfg, char *err, size_t errlen);
+
+/*
+ * Split a comma-separated list: calls fn for each trimmed, non-empty item.
+ * Stops and returns fn's value when it is non-zero.
+ */
+int config_foreach_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx);
+
+#endif

@@ -1,0 +1,224 @@
+/* test_config.c - postern.conf parsing: defaults, types, units, and file:line errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static postern_config *
+parse(const char *text, char *err)
+{
+	return config_parse("t.conf", text, strlen(text), err, CONFIG_ERR_MAX);
+}
+
+static void
+test_defaults(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse("", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->smtpd_listen, "127.0.0.1:2525");
+	assert_string_equal(c->smtpd_tls_listen, "");
+	assert_int_equal(c->smtpd_require_auth, 1);
+	assert_int_equal(c->smtpd_require_tls, 0);	/* no cert */
+	assert_int_equal(c->smtpd_max_connections, 1000);
+	assert_int_equal(c->smtpd_max_connections_per_ip, 50);
+	assert_int_equal(c->smtpd_max_recipients, 100);
+	assert_int_equal(c->message_size_limit, 26214400);
+	assert_int_equal(c->smtpd_command_timeout, 300);
+	assert_int_equal(c->smtpd_data_timeout, 600);
+	assert_string_equal(c->smtpd_milters, "inet:127.0.0.1:8891");
+	assert_string_equal(c->milter_listen, "inet:127.0.0.1:8891");
+	assert_string_equal(c->policy_alignment, "strict");
+	assert_string_equal(c->policy_modules, "");
+	assert_true(c->smtpd_hostname[0] != '\0');
+	config_free(c);
+}
+
+static void
+test_values_and_units(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse(
+	    "# comment\n"
+	    "\n"
+	    "smtpd_listen = 127.0.0.1:25, [::1]:25\n"
+	    "  message_size_limit=10m  \n"
+	    "smtpd_command_timeout = 5m\r\n"
+	    "smtpd_data_timeout = 2h\n"
+	    "smtpd_max_recipients = 7\n"
+	    "smtpd_tls_cert_file = /c.pem\n"
+	    "smtpd_tls_key_file = /k.pem\n"
+	    "policy_alignment = relaxed\n"
+	    "smtpd_require_auth = no\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->smtpd_listen, "127.0.0.1:25, [::1]:25");
+	assert_int_equal(c->message_size_limit, 10 * 1024 * 1024);
+	assert_int_equal(c->smtpd_command_timeout, 300);
+	assert_int_equal(c->smtpd_data_timeout, 7200);
+	assert_int_equal(c->smtpd_max_recipients, 7);
+	assert_int_equal(c->smtpd_require_tls, 1);	/* yes when a cert is set */
+	assert_int_equal(c->smtpd_require_auth, 0);
+	assert_string_equal(c->policy_alignment, "relaxed");
+	config_free(c);
+
+	c = parse("message_size_limit = 512k\nsmtpd_command_timeout = 45\n"
+	    "smtpd_tls_cert_file = /c.pem\nsmtpd_tls_key_file = /k.pem\n"
+	    "smtpd_require_tls = no\n", err);
+	assert_non_null(c);
+	assert_int_equal(c->message_size_limit, 512 * 1024);
+	assert_int_equal(c->smtpd_command_timeout, 45);
+	assert_int_equal(c->smtpd_require_tls, 0);
+	config_free(c);
+}
+
+struct bad_case {
+	const char *text;
+	const char *err;
+};
+
+static void
+test_errors_name_file_and_line(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "bogus = 1\n", "t.conf:1: unknown key \"bogus\"" },
+		{ "\n\nsmtpd_max_recipients = many\n",
+		  "t.conf:3: bad value \"many\" for smtpd_max_recipients: expected a whole number" },
+		{ "smtpd_command_timeout = 5d\n",
+		  "t.conf:1: bad value \"5d\" for smtpd_command_timeout: expected a duration (number with optional s, m or h)" },
+		{ "message_size_limit = 1g\n",
+		  "t.conf:1: bad value \"1g\" for message_size_limit: expected a size (bytes, or number with k or m)" },
+		{ "smtpd_require_auth = maybe\n",
+		  "t.conf:1: bad value \"maybe\" for smtpd_require_auth: expected yes or no" },
+		{ "policy_alignment = loose\n",
+		  "t.conf:1: bad value \"loose\" for policy_alignment: value must be one of strict|relaxed" },
+		{ "# ok\nsmtpd_listen\n", "t.conf:2: expected \"key = value\"" },
+		{ " = x\n", "t.conf:1: missing key before \"=\"" },
+		{ "Smtpd_Listen = x\n", "t.conf:1: invalid key \"Smtpd_Listen\"" },
+		{ "smtpd_tls_cert_file = /c.pem\n",
+		  "t.conf: smtpd_tls_cert_file and smtpd_tls_key_file go together" },
+		{ "smtpd_max_recipients = 99999999999\n",
+		  "t.conf:1: bad value \"99999999999\" for smtpd_max_recipients: expected a whole number" },
+		{ "smtpd_max_recipients = -1\n",
+		  "t.conf:1: bad value \"-1\" for smtpd_max_recipients: expected a whole number" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[CONFIG_ERR_MAX] = "";
+		postern_config *c = parse(cases[i].text, err);
+		assert_null(c);
+		assert_string_equal(err, cases[i].err);
+	}
+}
+
+static void
+test_nul_and_long_lines(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	static const char nul[] = "smtpd_listen = a\0b\n";
+	char *big = malloc(20000);
+	postern_config *c;
+
+	(void)state;
+	c = config_parse("t.conf", nul, sizeof(nul) - 1, err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err, "t.conf:1: NUL byte in line");
+	memset(big, 'a', 19999);
+	big[19999] = '\0';
+	c = parse(big, err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf:1: line longer than 8192 bytes");
+	free(big);
+}
+
+static void
+test_module_extras(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse("subjectfilter_words = a, b\nsmtpd_max_errors = 3\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nextras, 1);
+	assert_string_equal(c->extras[0].key, "subjectfilter_words");
+	assert_string_equal(c->extras[0].value, "a, b");
+	assert_int_equal(config_check_extras(c, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:1: unknown key \"subjectfilter_words\"");
+	c->extras[0].claimed = 1;
+	assert_int_equal(config_check_extras(c, err, sizeof(err)), 0);
+	config_free(c);
+}
+
+static int
+collect(void *ctx, const char *item)
+{
+	char *out = ctx;
+	strcat(out, "[");
+	strcat(out, item);
+	strcat(out, "]");
+	return strcmp(item, "stop") == 0 ? 7 : 0;
+}
+
+static void
+test_foreach_item(void **state)
+{
+	char out[256] = "";
+
+	(void)state;
+	assert_int_equal(config_foreach_item(" a , b,,c ,", collect, out), 0);
+	assert_string_equal(out, "[a][b][c]");
+	out[0] = '\0';
+	assert_int_equal(config_foreach_item("x,stop,y", collect, out), 7);
+	assert_string_equal(out, "[x][stop]");
+}
+
+static void
+test_print_roundtrip(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "", *buf = NULL;
+	size_t len = 0;
+	postern_config *c = parse("smtpd_max_recipients = 9\nmessage_size_limit = 1k\n", err), *d;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(c);
+	config_print(c, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "smtpd_max_recipients = 9\n"));
+	assert_non_null(strstr(buf, "message_size_limit = 1024\n"));
+	/* What -n prints reads back as the same configuration. */
+	d = config_parse("p.conf", buf, len, err, sizeof(err));
+	assert_non_null(d);
+	assert_int_equal(d->smtpd_max_recipients, 9);
+	assert_int_equal(d->message_size_limit, 1024);
+	assert_string_equal(d->smtpd_hostname, c->smtpd_hostname);
+	config_free(d);
+	config_free(c);
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values_and_units),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_nul_and_long_lines),
+		cmocka_unit_test(test_module_extras),
+		cmocka_unit_test(test_foreach_item),
+		cmocka_unit_test(test_print_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
