@@ -17,5 +17,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
     libmilter-dev libgnutls28-dev libmagic-dev libmagic-mgc libpsl-dev libidn2-dev \
     libcrypt-dev libevent-dev libcmocka-dev uuid-dev \
     clang libclang-rt-14-dev valgrind \
-    python3 swaks gnutls-bin postfix opendkim opendkim-tools \
+    python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
+    gnutls-bin postfix opendkim opendkim-tools adduser \
     openssl ca-certificates procps psmisc iproute2 file
