@@ -33,6 +33,12 @@ typedef int (*addr_cb)(void *ctx, const addr_mailbox *mb);
  * such as "Local address ends with dot" or "Missing domain" (ASCII, no '%').
  * allow_empty: an empty list (e.g. "undisclosed-recipients:;" or "") is fine.
  * The callback sees every mailbox, group members included.
+ * The callback only runs once the whole value has parsed (a first pass checks
+ * it), so it never sees mailboxes of a value that is then refused. When the
+ * callback stops the parse, *reason is left untouched: return a positive value.
+ * Domains are checked for DNS syntax (U-labels included: hyphens, A-label of
+ * at most 63 octets); IDNA2008 validity is addr_domain_to_ascii()'s job.
+ * All reasons are listed at the top of addr.c.
  */
 int addr_parse_list(const char *value, size_t len, int allow_empty,
     addr_cb cb, void *ctx, const char **reason);
@@ -43,15 +49,22 @@ int addr_parse_list(const char *value, size_t len, int allow_empty,
  * with a source route "<@a,@b:local@domain>" (route ignored). UTF-8 accepted
  * when utf8 is set (SMTPUTF8). On success fills mb (display empty), sets
  * *is_null, and returns the number of bytes consumed; -1 with *reason on error.
+ * Blanks before the '<' are skipped and counted ("MAIL FROM: <a@b>" is
+ * common); the local part may be 64 octets as written, quotes included.
  */
 int addr_parse_path(const char *s, size_t len, int allow_null, int utf8,
     addr_mailbox *mb, int *is_null, const char **reason);
 
-/* Convert a domain to lowercase A-label form (libidn2) for comparisons; 0 ok, -1 invalid. */
+/* Convert a domain to lowercase A-label form (libidn2) for comparisons; 0 ok, -1 invalid.
+ * IDNA2008 non-transitional first, UTS #46 transitional as fallback (emoji
+ * domains); ASCII names and domain literals are only lowercased; out is "" on -1. */
 int addr_domain_to_ascii(const char *domain, char *out, size_t outsize);
 
 /* Decode RFC 2047 encoded-words in a header value (unstructured text) into UTF-8.
- * Returns the length written (out always NUL-terminated, truncated to outsize). */
+ * Returns the length written (out always NUL-terminated, truncated to outsize).
+ * Malformed words, unknown charsets and, to bound iconv_open() cost, charsets
+ * after the fourth that needs iconv stay as written; folding is removed;
+ * invalid UTF-8 and NUL in the result become '?' (see lib/rfc2047.c). */
 size_t addr_decode_2047(const char *in, size_t len, char *out, size_t outsize);
 
 #endif

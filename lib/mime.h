@@ -25,6 +25,7 @@
 #define MIME_CID_MAX		256
 #define MIME_CHARSET_MAX	64
 
+/* A zero field means its default. max_header is capped at 1 MiB (two buffers of it are allocated). */
 typedef struct mime_limits {
 	unsigned max_depth;
 	unsigned max_parts;
@@ -39,7 +40,7 @@ enum mime_cte {
 
 enum mime_error {
 	MIME_OK = 0,
-	MIME_ERR_NO_BOUNDARY,		/* multipart/* without a boundary parameter */
+	MIME_ERR_NO_BOUNDARY,		/* multipart/ * without a boundary parameter */
 	MIME_ERR_BAD_BOUNDARY,		/* empty, longer than 70, or illegal characters */
 	MIME_ERR_NO_OPENING,		/* multipart body never reaches its first delimiter */
 	MIME_ERR_NO_CLOSING,		/* multipart ends without its close-delimiter */
@@ -57,7 +58,8 @@ typedef struct mime_part {
 	int has_content_type;		/* a Content-Type header was present */
 	char boundary[MIME_BOUNDARY_MAX];	/* multiparts only */
 	char disposition[MIME_DISP_MAX];	/* lowercased "attachment", "inline" or "" */
-	char filename[MIME_FILENAME_MAX];	/* disposition filename= (RFC 2231 and 2047 decoded) or type name= */
+	char filename[MIME_FILENAME_MAX];	/* disposition filename= (RFC 2231 and 2047 decoded) or type name=;
+						   UTF-8, invalid bytes as '?' */
 	char content_id[MIME_CID_MAX];	/* without the angle brackets */
 	char charset[MIME_CHARSET_MAX];	/* lowercased */
 	enum mime_cte cte;
@@ -67,8 +69,13 @@ typedef struct mime_part {
 	uint64_t decoded_size;		/* bytes after base64/QP decoding, valid at part_end */
 } mime_part;
 
+/*
+ * The part pointer is valid during the call only; its strings are final from
+ * part_begin on. After the first error no callback is made at all.
+ */
 typedef struct mime_callbacks {
-	/* Each header field of an entity, unfolded (CRLF+WSP removed), raw value with leading WSP stripped. Optional. */
+	/* Each header field of an entity, unfolded (the CRLF of each fold removed, its WSP kept),
+	 * raw value with leading WSP stripped. Optional. */
 	void (*header)(void *ctx, const mime_part *p, const char *name, const char *value);
 	/* After an entity's header block. */
 	void (*part_begin)(void *ctx, const mime_part *p);
@@ -80,11 +87,12 @@ typedef struct mime_callbacks {
 
 typedef struct mime_scanner mime_scanner;
 
-/* lim may be NULL for the defaults. cb and ctx are not copied: they must outlive the scanner. */
+/* lim may be NULL for the defaults, cb NULL for none. cb and ctx are not copied: they must outlive the scanner. */
 mime_scanner *mime_scanner_new(const mime_callbacks *cb, void *ctx, const mime_limits *lim);
 /* Feed the next bytes (any split, CRLF or bare LF line ends). After an error, further input is ignored. */
 void mime_scanner_feed(mime_scanner *s, const char *data, size_t len);
-/* End of input: closes open entities, returns the first error met (MIME_OK if none). */
+/* End of input: closes open entities (part_end, unless an error stopped the scan),
+ * returns the first error met (MIME_OK if none). */
 enum mime_error mime_scanner_finish(mime_scanner *s);
 enum mime_error mime_scanner_error(const mime_scanner *s);
 /* Human-readable reason for logs, e.g. "multipart without boundary". */
