@@ -1,11 +1,11 @@
 /* accounts.c - accounts file parser and crypt(3) password checks. */
 #include "accounts.h"
+#include "addr.h"
 #include "xalloc.h"
 
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
-#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,49 +56,15 @@ accounts_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-/* LDH labels of 1..63 octets, no leading or trailing hyphen (RFC 1123); idn2 lets "a..b" through. */
-static int
-accounts_hostname_ok(const char *d)
-{
-	size_t label = 0;
-	const char *p;
-
-	for (p = d; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label == 0 || label > 63 || p[-1] == '-' || p[-(long)label] == '-')
-				return 0;
-			if (*p == '\0')
-				return 1;
-			label = 0;
-		} else if (isalnum((unsigned char)*p) || *p == '-') {
-			label++;
-		} else {
-			return 0;
-		}
-	}
-}
-
-/* Lowercase A-label form of a domain; NULL when it is not a valid domain. */
+/* Lowercase A-label form of a domain, as the policies compare it; NULL when invalid. */
 static char *
 accounts_domain_ascii(const char *d)
 {
-	char *out = NULL;
+	char out[ADDR_DOMAIN_MAX];
 
-	if (*d == '\0' || strlen(d) > 253)
+	if (addr_domain_to_ascii(d, out, sizeof(out)) != 0 || out[0] == '\0')
 		return NULL;
-	if (idn2_to_ascii_8z(d, &out, IDN2_NONTRANSITIONAL) != IDN2_OK &&
-	    idn2_to_ascii_8z(d, &out, IDN2_TRANSITIONAL) != IDN2_OK)
-		return NULL;
-	{
-		char *r = xstrdup(out);
-		idn2_free(out);
-		accounts_lower(r);
-		if (!accounts_hostname_ok(r)) {
-			free(r);
-			return NULL;
-		}
-		return r;
-	}
+	return xstrdup(out);
 }
 
 static void
