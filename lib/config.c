@@ -57,7 +57,8 @@ static const struct config_key config_keys[] = {
 	K(policy_modules, CT_STR, ""),
 	K(policy_attachment_types_reject, CT_STR,
 	    "application/x-executable,application/x-dosexec,application/x-sharedlib,"
-	    "application/x-pie-executable,application/x-mach-binary"),
+	    "application/x-pie-executable,application/x-mach-binary,"
+	    "application/vnd.microsoft.portable-executable"),
 	K(policy_attachment_type_mismatch, CT_BOOL, "yes"),
 	K(policy_max_mime_parts, CT_UINT, "1000"),
 	K(policy_max_mime_depth, CT_UINT, "32"),

@@ -77,6 +77,20 @@ static const struct reply_row reply_table[REPLY_COUNT] = {
 	ARG(R_ATTACHMENT_MISMATCH, 554, "5.6.0", "Attachment type does not match its name <reason>"),
 	ROW(R_SHUTDOWN, 421, "4.3.2", "Service shutting down, try again later"),
 	ROW(R_HELP, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP STARTTLS AUTH"),
+	ARG(R_BANNER, 220, NULL, "<hostname> ESMTP Postern"),
+	ARG(R_EHLO_GREETING, 250, NULL, "<hostname>"),
+	ARG(R_EHLO_KEYWORD, 250, NULL, "<keyword>"),
+	ARG(R_AUTH_CHALLENGE, 334, NULL, "<challenge>"),
+	ROW(R_AUTH_TEMPFAIL, 454, "4.7.0", "Temporary authentication failure"),
+	ARG(R_PARAM_UNKNOWN, 555, "5.5.4", "Unsupported parameter <args>"),
+	ROW(R_NEED_HELO, 503, "5.5.1", "Send EHLO/HELO first"),
+	ROW(R_BAD_SEQUENCE, 503, "5.5.1", "Bad sequence of commands"),
+	ROW(R_BDAT_SYNTAX, 501, "5.5.4", "Syntax: BDAT <size> [LAST]"),
+	ARG(R_BDAT_OK, 250, "2.0.0", "<size> octets received"),
+	ARG(R_HELP_TOPIC, 214, "2.0.0", "<syntax>"),
+	ROW(R_POLICY_REJECT, 550, "5.7.1", "Message rejected by policy"),
+	ROW(R_POLICY_TEMPFAIL, 451, "4.7.1", "Temporary policy failure, try again later"),
+	ROW(R_POLICY_INTERNAL, 451, "4.3.0", "Internal policy error, try again later"),
 };
 
 const struct reply_row *

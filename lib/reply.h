@@ -81,6 +81,21 @@ enum reply_id {
 	R_ATTACHMENT_MISMATCH,		/* 554 5.6.0 Attachment type does not match its name <reason> */
 	R_SHUTDOWN,			/* 421 4.3.2 Service shutting down, try again later */
 	R_HELP,				/* 214 2.0.0 help text */
+	/* Frontend protocol lines (postern-smtpd). */
+	R_BANNER,			/* 220 <hostname> ESMTP Postern */
+	R_EHLO_GREETING,		/* 250 <hostname> (HELO reply, first EHLO line) */
+	R_EHLO_KEYWORD,			/* 250 <keyword> (EHLO extension lines) */
+	R_AUTH_CHALLENGE,		/* 334 <challenge> */
+	R_AUTH_TEMPFAIL,		/* 454 4.7.0 Temporary authentication failure */
+	R_PARAM_UNKNOWN,		/* 555 5.5.4 Unsupported parameter <args> */
+	R_NEED_HELO,			/* 503 5.5.1 Send EHLO/HELO first */
+	R_BAD_SEQUENCE,			/* 503 5.5.1 Bad sequence of commands */
+	R_BDAT_SYNTAX,			/* 501 5.5.4 Syntax: BDAT <size> [LAST] */
+	R_BDAT_OK,			/* 250 2.0.0 <size> octets received */
+	R_HELP_TOPIC,			/* 214 2.0.0 <syntax> */
+	R_POLICY_REJECT,		/* 550 5.7.1 Message rejected by policy (module REJECT without a reply) */
+	R_POLICY_TEMPFAIL,		/* 451 4.7.1 Temporary policy failure, try again later (module TEMPFAIL without a reply) */
+	R_POLICY_INTERNAL,		/* 451 4.3.0 Internal policy error, try again later */
 	REPLY_COUNT
 };
 

@@ -10,6 +10,7 @@
 #define POSTERN_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "postern/policy.h"
@@ -37,6 +38,8 @@ void engine_free(policy_engine *e);
 
 /* Whether any module wants decoded body parts (else the milter may skip the body). */
 int engine_wants_body(const policy_engine *e);
+/* One line per module in order: "name: description", plus " (FILE)" for a loaded one (postern-check -v). */
+void engine_print_modules(policy_engine *e, FILE *out);
 
 /*
  * One SMTP connection's policy state (a postern_msg lives inside it).

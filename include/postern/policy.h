@@ -110,6 +110,14 @@ const char *postern_module_config(const postern_module *mod, const char *key);
 /* Module-wide data pointer, owned by the module. */
 void *postern_module_data(const postern_module *mod);
 void postern_module_set_data(postern_module *mod, void *data);
+/*
+ * Effective value of a core postern.conf key ("policy_alignment",
+ * "accounts_file", "message_size_limit", ...) exactly as `-n` prints it
+ * (durations as "300s", booleans as "yes"/"no"), or NULL when key is not a
+ * core key. Module keys ("<name>_<key>") come from postern_module_config().
+ * Both strings stay valid until the next reload or teardown: copy what you keep.
+ */
+const char *postern_module_setting(const postern_module *mod, const char *key);
 /* Reason for a failed init/reload; the loader prints it with the file name. */
 void postern_module_error(postern_module *mod, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -129,6 +137,14 @@ size_t postern_msg_rcpt_count(const postern_msg *m);
 const char *postern_msg_rcpt(const postern_msg *m, size_t i);
 /* Macro sent by the MTA, e.g. "{auth_type}" or "j"; NULL when absent. */
 const char *postern_msg_macro(const postern_msg *m, const char *name);
+/*
+ * NULL when the message's MIME structure is sound, else a short ASCII reason
+ * such as "multipart without boundary" (too deep, too many parts, broken part
+ * header, bad base64 included). Valid from eom on; only modules with
+ * POSTERN_POLICY_WANTS_BODY get a reliable answer (without them the engine
+ * may skip the body).
+ */
+const char *postern_msg_mime_error(const postern_msg *m);
 
 /* Per-message data of the calling module; freed by the module in msg_end. */
 void *postern_msg_data(const postern_msg *m);
