@@ -195,6 +195,7 @@ module_load(const char *path, char *err, size_t errlen)
 		dlclose(dl);
 		return NULL;
 	}
+	log_info("policy module %s loaded from %s", pol->name, path);
 	return module_new(pol, path, dl);
 }
 

@@ -1,1 +1,9 @@
-# tests/integration/local.mk
+# tests/integration/local.mk - integration tests with real MTAs and clients (additive: TESTS += ...).
+# postfix.py runs a private Postfix under a temp dir; tests needing it exit 77 (skip) without root/Postfix.
+EXTRA_DIST += tests/integration/postfix.py
+
+# postern-milter behind a real Postfix: reply lines, corpus, SIGHUP/SIGTERM, milter down.
+TESTS += tests/integration/test_postfix_milter.py
+EXTRA_DIST += tests/integration/test_postfix_milter.py
+# It loads the engine's verdict.so test module to check RCPT replies and '%' escaping.
+tests/integration/test_postfix_milter.log: milter/postern-milter tests/unit/modules/verdict.so

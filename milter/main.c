@@ -1,0 +1,451 @@
+/* main.c - postern-milter: command line, socket, privileges, and the signal loop around smfi_main(). */
+#include "autoconf.h"		/* _GNU_SOURCE and friends, before any system header */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "milter.h"
+#include "xalloc.h"
+
+#define PM_PROG			"postern-milter"
+#define PM_CONN_MAX		1024
+/* SIGTERM: how long transactions in flight may take before the MTA is left to tempfail them. */
+#define PM_DRAIN_SECONDS	25
+
+static int pm_sigpipe[2] = { -1, -1 };	/* signal handlers and the listener thread -> main loop */
+static int pm_log_syslog;		/* startup errors go to syslog too */
+static atomic_int pm_stop_done;		/* smfi_stop() returned: the socket is closed */
+
+/* Startup failure: one line on stderr (and in the log when that is syslog), exit 1. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+pm_die(const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_MAX + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", PM_PROG, msg);
+	if (pm_log_syslog)
+		log_warnx("%s", msg);
+	exit(1);
+}
+
+static void
+pm_usage(void)
+{
+	fprintf(stderr, "usage: %s [-dns] [-c config]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -d       debug logging\n"
+	    "  -n       print the effective configuration and exit\n"
+	    "  -s       log to syslog instead of stderr\n", PM_PROG, CONFIG_DEFAULT_FILE);
+	exit(2);
+}
+
+/* Load and validate: the config and an engine built from it, or NULL with err. */
+static postern_config *
+pm_load(const char *path, int missing_ok, policy_engine **ep, char *err, size_t errlen)
+{
+	postern_config *cfg;
+	policy_engine *e;
+
+	if ((cfg = config_load(path, missing_ok, err, errlen)) == NULL)
+		return NULL;
+	if ((e = engine_new(cfg, err, errlen)) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	/* The engine has claimed its modules' keys by now: anything left is a typo. */
+	if (config_check_extras(cfg, err, errlen) != 0) {
+		engine_free(e);
+		config_free(cfg);
+		return NULL;
+	}
+	*ep = e;
+	return cfg;
+}
+
+/*
+ * pm_conn_spec - milter_listen (inet:HOST:PORT, inet6:[HOST]:PORT, unix:PATH,
+ * the syntax Postfix uses) into libmilter's (inet:PORT@HOST, inet6:PORT@HOST,
+ * unix:PATH). 0, or -1 with a reason in err.
+ */
+static int
+pm_conn_spec(const char *listen, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *rest, *colon, *host, *port;
+	size_t hostlen;
+	char *end;
+	long pnum;
+	int n;
+
+	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
+		rest = strchr(listen, ':') + 1;
+		if (*rest != '/') {
+			snprintf(err, errlen, "milter_listen \"%s\": unix socket path must be absolute", listen);
+			return -1;
+		}
+		n = snprintf(out, outlen, "unix:%s", rest);
+	} else if (strncmp(listen, "inet6:", 6) == 0 || strncmp(listen, "inet:", 5) == 0) {
+		int v6 = listen[4] == '6';
+
+		rest = listen + (v6 ? 6 : 5);
+		if (*rest == '[') {
+			/* [HOST]:PORT */
+			if ((colon = strchr(rest, ']')) == NULL || colon[1] != ':')
+				goto bad;
+			host = rest + 1;
+			hostlen = (size_t)(colon - host);
+			port = colon + 2;
+			v6 = 1;
+		} else {
+			/* HOST:PORT, or a bare PORT for every address */
+			if ((colon = strrchr(rest, ':')) == NULL) {
+				host = "";
+				hostlen = 0;
+				port = rest;
+			} else {
+				host = rest;
+				hostlen = (size_t)(colon - rest);
+				port = colon + 1;
+				if (memchr(host, ':', hostlen) != NULL)
+					goto bad;	/* IPv6 needs brackets */
+			}
+		}
+		errno = 0;
+		pnum = strtol(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || errno != 0 || pnum < 1 || pnum > 65535)
+			goto bad;
+		if (hostlen == 0)
+			n = snprintf(out, outlen, "%s:%ld", v6 ? "inet6" : "inet", pnum);
+		else
+			n = snprintf(out, outlen, "%s:%ld@%.*s", v6 ? "inet6" : "inet", pnum,
+			    (int)hostlen, host);
+	} else {
+		goto bad;
+	}
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "milter_listen \"%s\": too long", listen);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "milter_listen \"%s\": expected inet:HOST:PORT, inet6:[HOST]:PORT "
+	    "or unix:/PATH", listen);
+	return -1;
+}
+
+/*
+ * A unix socket left by a crashed instance blocks bind(); remove it, but
+ * only when nobody answers on it: a live instance keeps its socket.
+ */
+static void
+pm_remove_stale_socket(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return;		/* absent, or not ours to remove: bind reports it */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (xstrlcpy(sun.sun_path, path, sizeof(sun.sun_path)) != 0)
+		return;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 && errno == ECONNREFUSED) {
+		if (unlink(path) == 0)
+			log_info("removed stale socket %s", path);
+	}
+	close(fd);
+}
+
+/*
+ * pm_drop_privileges - the only code that changes credentials. Runs once,
+ * after the listening socket is open and before the first connection:
+ * as root with a milter_user, give the unix socket to that user (the MTA
+ * reaches it through the group), then drop groups, gid and uid for good.
+ * Not root, or milter_user empty: nothing to do.
+ */
+static void
+pm_drop_privileges(const char *user, const char *sockpath)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user[0] == '\0') {
+		if (user[0] != '\0')
+			log_debug("not root: milter_user %s ignored", user);
+		return;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		pm_die("milter_user \"%s\": no such user", user);
+	if (sockpath != NULL) {
+		if (chown(sockpath, pw->pw_uid, pw->pw_gid) != 0 || chmod(sockpath, 0660) != 0)
+			pm_die("%s: cannot hand the socket to %s: %s", sockpath, user, strerror(errno));
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)
+		pm_die("cannot become %s: %s", user, strerror(errno));
+	if (setuid(0) == 0)
+		pm_die("could regain root after switching to %s", user);
+	log_info("running as %s (uid %ld)", user, (long)pw->pw_uid);
+}
+
+/* Async-signal-safe: one byte to the main loop, nothing else. */
+static void
+pm_on_signal(int sig)
+{
+	int saved = errno;
+	char ch = sig == SIGHUP ? 'H' : 'T';
+
+	if (write(pm_sigpipe[1], &ch, 1) < 0) {
+		/* pipe full: a byte of the same kind is already waiting */
+	}
+	errno = saved;
+}
+
+static void *
+pm_listener(void *arg)
+{
+	char ch = 'X';
+
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS)
+		log_warnx("smfi_main failed");
+	if (write(pm_sigpipe[1], &ch, 1) < 0)
+		log_warn("listener: notify main loop");
+	return NULL;
+}
+
+static void *
+pm_stopper(void *arg)
+{
+	(void)arg;
+	/* Blocks until libmilter's accept loop lets go of its lock (up to 5 s unless poked). */
+	smfi_stop();
+	atomic_store(&pm_stop_done, 1);
+	return NULL;
+}
+
+/*
+ * Wake libmilter's accept loop (it polls with a 5 s timeout while holding
+ * the lock smfi_stop() needs) by connecting to our own socket once.
+ */
+static void
+pm_poke_listener(const char *listen)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256], *port;
+	int fd = -1;
+
+	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
+		struct sockaddr_un sun;
+
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (xstrlcpy(sun.sun_path, strchr(listen, ':') + 1, sizeof(sun.sun_path)) == 0 &&
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
+			(void)connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	} else if ((port = strrchr(listen, ':')) != NULL) {
+		const char *h = strchr(listen, ':') + 1;
+		size_t n = (size_t)(port - h);
+
+		if (port < h || n >= sizeof(host))
+			n = 0;
+		memcpy(host, h, n);
+		host[n] = '\0';
+		if (n >= 2 && host[0] == '[') {
+			memmove(host, host + 1, n - 2);
+			host[n - 2] = '\0';
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV;
+		if (getaddrinfo(host[0] ? host : NULL, port + 1, &hints, &res) == 0 && res != NULL &&
+		    (fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0)) >= 0)
+			(void)connect(fd, res->ai_addr, res->ai_addrlen);
+		if (res != NULL)
+			freeaddrinfo(res);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* SIGHUP: new config, accounts and modules; on any error the old ones keep serving. */
+static void
+pm_reload_config(const char *path, int missing_ok)
+{
+	char err[CONFIG_ERR_MAX];
+	const postern_config *old = pm_config();
+	postern_config *cfg;
+
+	if ((cfg = config_load(path, missing_ok, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(cfg->milter_listen, old->milter_listen) != 0 ||
+	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0)
+		log_warnx("reload: milter_listen, milter_user and log take effect at the next start");
+	if (pm_reload(cfg, err, sizeof(err)) != 0) {
+		config_free(cfg);
+		log_warnx("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (config_check_extras(pm_config(), err, sizeof(err)) != 0)
+		log_warnx("reload: %s (ignored)", err);
+	log_info("reloaded %s", path ? path : "built-in defaults");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = CONFIG_DEFAULT_FILE, *sockpath = NULL;
+	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX];
+	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, missing_ok = 1, stopping = 0;
+	struct sigaction sa;
+	sigset_t sigs;
+	postern_config *cfg;
+	policy_engine *e;
+	pthread_t tid;
+
+	while ((ch = getopt(argc, argv, "c:dns")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			missing_ok = 0;		/* only the default file may be absent */
+			break;
+		case 'd':
+			opt_debug = 1;
+			break;
+		case 'n':
+			opt_print = 1;
+			break;
+		case 's':
+			opt_syslog = 1;
+			break;
+		default:
+			pm_usage();
+		}
+	}
+	if (optind != argc)
+		pm_usage();
+
+	if ((cfg = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL)
+		pm_die("%s", err);
+	if (opt_print) {
+		config_print(cfg, stdout);
+		engine_free(e);
+		config_free(cfg);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	pm_log_syslog = opt_syslog || strcmp(cfg->log, "syslog") == 0;
+	log_init(PM_PROG, pm_log_syslog ? LOG_DEST_SYSLOG : LOG_DEST_STDERR);
+	log_set_debug(opt_debug);
+
+	if (pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0)
+		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
+	if (strncmp(conn, "unix:", 5) == 0) {
+		sockpath = conn + 5;
+		pm_remove_stale_socket(sockpath);
+	}
+	pm_start(e, cfg);
+	if (pm_open(conn, err, sizeof(err)) != 0)
+		pm_die("%s", err);
+	pm_drop_privileges(cfg->milter_user, sockpath);
+
+	/*
+	 * Signals. libmilter's own signal thread (started by smfi_main) waits
+	 * for SIGHUP, SIGTERM and SIGINT and stops the milter on any of them,
+	 * so a HUP must never reach it. Linux gives a process-wide signal to
+	 * the main thread whenever that thread does not block it: the main
+	 * thread keeps the three unblocked with handlers that only write to a
+	 * pipe, while smfi_main and every thread it starts run with them
+	 * blocked (masked here before the listener thread is created, so it
+	 * inherits the mask).
+	 */
+	if (pipe2(pm_sigpipe, O_CLOEXEC) != 0)
+		pm_die("pipe: %s", strerror(errno));
+	(void)fcntl(pm_sigpipe[1], F_SETFL, O_NONBLOCK);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pm_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if ((errno = pthread_create(&tid, NULL, pm_listener, NULL)) != 0)
+		pm_die("listener thread: %s", strerror(errno));
+	pthread_detach(tid);
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
+
+	for (;;) {
+		char what;
+		ssize_t n = read(pm_sigpipe[0], &what, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1)
+			pm_die("signal pipe: %s", n < 0 ? strerror(errno) : "closed");
+		if (what == 'H' && !stopping) {
+			pm_reload_config(path, missing_ok);
+		} else if (what == 'T' && !stopping) {
+			unsigned left;
+
+			stopping = 1;
+			log_info("stopping: no new connections, finishing transactions in flight");
+			/*
+			 * Drain first, stop libmilter after: Debian's libmilter runs
+			 * sessions on a worker pool that abandons every session the
+			 * moment smfi_stop() is called, in flight or not.
+			 */
+			left = pm_drain(PM_DRAIN_SECONDS);
+			if ((errno = pthread_create(&tid, NULL, pm_stopper, NULL)) != 0)
+				pm_die("stop thread: %s", strerror(errno));
+			pthread_detach(tid);
+			/* Until smfi_stop() has the lock; a poke before it set the stop flag would be lost. */
+			for (int i = 0; i < 250 && !atomic_load(&pm_stop_done); i++) {
+				struct timespec ms20 = { 0, 20 * 1000 * 1000 };
+
+				pm_poke_listener(pm_config()->milter_listen);
+				nanosleep(&ms20, NULL);
+			}
+			if (left == 0)
+				pm_free();
+			else
+				log_info("%u idle MTA connection(s) dropped", left);
+			log_info("stopped");
+			return 0;
+		} else if (what == 'X' && !stopping) {
+			/* Should not happen: a signal reached libmilter's thread, or accept failed for good. */
+			log_warnx("libmilter stopped serving on its own; exiting so the service manager restarts us");
+			return 1;
+		}
+	}
+}

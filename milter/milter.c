@@ -1,0 +1,754 @@
+/* milter.c - libmilter callbacks: feed each protocol step to the policy engine and turn its verdicts into replies. */
+#include "autoconf.h"		/* _GNU_SOURCE and friends, before any system header */
+#include "milter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
+#include "log.h"
+#include "reply.h"
+#include "xalloc.h"
+
+/*
+ * Shared state. The engine and its config are read by libmilter's worker
+ * threads (Debian builds it with a worker pool: one connection's callbacks
+ * may run on different threads, so nothing here is per thread) and
+ * replaced by the main thread on SIGHUP: callbacks hold the read
+ * side of pm_lock while they are inside the engine, pm_reload() the write
+ * side. Writers are preferred so a steady stream of callbacks cannot starve
+ * a reload.
+ */
+static pthread_rwlock_t pm_lock;
+static policy_engine *pm_engine;
+static postern_config *pm_cfg;
+static int pm_closing;			/* under pm_lock: SIGTERM drained, engine off limits */
+static atomic_int pm_draining;		/* SIGTERM: no new connections or transactions */
+static int pm_have_modules;		/* custom modules loaded: keep CONN/HELO/RCPT replying */
+
+static atomic_uint pm_nconn;		/* open MTA connections (negotiate .. close) */
+static atomic_uint pm_ntx;		/* transactions in flight (MAIL .. EOM/abort) */
+static atomic_ulong pm_conn_seq;	/* connection number for logs before a queue id exists */
+
+/*
+ * Macros asked of the MTA per stage (smfi_setsymlist). Each callback reads
+ * the names of its own stage and hands them to the engine, a NULL value
+ * clearing what an earlier transaction left. Postfix sends {auth_authen}
+ * only with MAIL, and its queue id "i" only once the queue file is open
+ * (after the first valid RCPT by default), hence "i" in every later stage.
+ * contrib/postfix/README.md lists the same names for milter_*_macros.
+ */
+static const struct pm_stage_macros {
+	int stage;
+	const char *names;
+} pm_macros[] = {
+	{ SMFIM_CONNECT, "j {daemon_name} {client_addr} {client_name} {client_port} {client_ptr}" },
+	{ SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}" },
+	{ SMFIM_ENVFROM, "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}" },
+	{ SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}" },
+	{ SMFIM_EOH, "i" },
+	{ SMFIM_EOM, "i" },
+};
+
+/* Per MTA connection, in smfi_setpriv(). */
+struct pm_conn {
+	engine_session *s;		/* NULL: could not be created, tempfail at the next reply */
+	unsigned long pflags;		/* negotiated SMFIP_* (NR_* decide NOREPLY vs a verdict) */
+	unsigned long aflags;		/* negotiated SMFIF_* */
+	int in_tx;			/* between MAIL and EOM/abort */
+	int body_done;			/* engine_body() said nothing can change any more */
+	unsigned long seq;
+	char *sender;			/* for the verdict log line, without <> */
+	/*
+	 * A verdict of a no-reply step of this message (SMFIP_NR_*), kept for
+	 * its EOM. Connect and HELO verdicts need no such care: the engine
+	 * carries them into every engine_mail() of the connection.
+	 */
+	engine_result msg_pending;
+};
+
+/* ---- verdicts and replies --------------------------------------------- */
+
+/* A verdict with its reply from the reply table (lib/reply.c). */
+static void
+pm_result_row(engine_result *r, postern_verdict v, enum reply_id id, const char *rule)
+{
+	const struct reply_row *row = reply_get(id);
+
+	memset(r, 0, sizeof(*r));
+	r->verdict = v;
+	snprintf(r->code, sizeof(r->code), "%d", row->code);
+	xstrlcpy(r->xcode, row->xcode, sizeof(r->xcode));
+	reply_text(id, NULL, r->text, sizeof(r->text));
+	r->rule = rule;
+}
+
+/* The milter itself failed: 451 4.3.0, never a pass by accident. */
+static void
+pm_internal_error(engine_result *r, const char *why)
+{
+	pm_result_row(r, POSTERN_TEMPFAIL, R_POLICY_INTERNAL, why);
+}
+
+static const char *
+pm_verdict_word(postern_verdict v)
+{
+	switch (v) {
+	case POSTERN_REJECT:	return "reject";
+	case POSTERN_TEMPFAIL:	return "tempfail";
+	case POSTERN_DISCARD:	return "discard";
+	case POSTERN_ACCEPT:
+	case POSTERN_CONTINUE:	break;
+	}
+	return "accept";
+}
+
+/* A reply code MTAs take: 3 digits, first 4 or 5 matching the verdict, and an enhanced code of the same class. */
+static int
+pm_reply_ok(const engine_result *r)
+{
+	char want = r->verdict == POSTERN_REJECT ? '5' : '4';
+	const char *x = r->xcode;
+	int dots = 0;
+
+	if (strlen(r->code) != 3 || r->code[0] != want ||
+	    r->code[1] < '0' || r->code[1] > '9' || r->code[2] < '0' || r->code[2] > '9')
+		return 0;
+	if (x[0] != want || x[1] != '.')
+		return 0;
+	for (x += 2; *x; x++) {
+		if (*x == '.')
+			dots++;
+		else if (*x < '0' || *x > '9')
+			return 0;
+	}
+	return dots == 1 && x[-1] != '.' && r->xcode[2] != '.';
+}
+
+/*
+ * Reply text as both MTAs relay it (notes/real-mtas.md): printable ASCII
+ * only, and '%' doubled since Sendmail uses the text as a format string
+ * (Postfix undoes the doubling).
+ */
+static void
+pm_escape_text(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < outlen; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == '%') {
+			out[o++] = '%';
+			out[o++] = '%';
+		} else {
+			out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Fallback reply for a reject/tempfail that came without a usable one (policy.h defaults). */
+static void
+pm_default_reply(engine_result *r)
+{
+	pm_result_row(r, r->verdict, r->verdict == POSTERN_REJECT ? R_POLICY_REJECT :
+	    R_POLICY_TEMPFAIL, r->rule);
+}
+
+/* One log line per verdict, tagged with the queue id (macro i) or the connection number. */
+static void
+pm_log_verdict(SMFICTX *ctx, struct pm_conn *c, const char *stage, const engine_result *r)
+{
+	const char *id = smfi_getsymval(ctx, "i");
+	const char *acct = smfi_getsymval(ctx, "{auth_authen}");
+	char reply[sizeof(r->code) + sizeof(r->xcode) + sizeof(r->text) + 16] = "";
+
+	if (r->verdict == POSTERN_REJECT || r->verdict == POSTERN_TEMPFAIL)
+		snprintf(reply, sizeof(reply), " reply=\"%s %s %s\"", r->code, r->xcode, r->text);
+	if (id != NULL && *id != '\0')
+		log_info("id=%s stage=%s from=<%s> account=%s verdict=%s rule=%s%s", id, stage,
+		    c->sender ? c->sender : "", acct && *acct ? acct : "-",
+		    pm_verdict_word(r->verdict), r->rule ? r->rule : "-", reply);
+	else
+		log_info("conn=%lu stage=%s from=<%s> account=%s verdict=%s rule=%s%s", c->seq, stage,
+		    c->sender ? c->sender : "", acct && *acct ? acct : "-",
+		    pm_verdict_word(r->verdict), r->rule ? r->rule : "-", reply);
+}
+
+/*
+ * Turn a verdict into the callback's return value, after setting the SMTP
+ * reply. Only for steps that reply. ACCEPT and CONTINUE are silent except
+ * at EOM, where every message gets its line.
+ */
+static sfsistat
+pm_apply(SMFICTX *ctx, struct pm_conn *c, const char *stage, engine_result *r, int final)
+{
+	char text[2 * sizeof(r->text)];
+
+	switch (r->verdict) {
+	case POSTERN_CONTINUE:
+	case POSTERN_ACCEPT:
+		if (final)
+			pm_log_verdict(ctx, c, stage, r);
+		return r->verdict == POSTERN_ACCEPT ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+	case POSTERN_DISCARD:
+		pm_log_verdict(ctx, c, stage, r);
+		return SMFIS_DISCARD;
+	case POSTERN_REJECT:
+	case POSTERN_TEMPFAIL:
+		break;
+	}
+	if (!pm_reply_ok(r)) {
+		log_warnx("rule %s gave a malformed reply \"%s %s\", using the default",
+		    r->rule ? r->rule : "-", r->code, r->xcode);
+		pm_default_reply(r);
+	}
+	pm_log_verdict(ctx, c, stage, r);
+	pm_escape_text(r->text, text, sizeof(text));
+	/* Always with the enhanced code: Sendmail would invent 5.0.0 otherwise. */
+	if (smfi_setreply(ctx, r->code, r->xcode, text) != MI_SUCCESS)
+		log_warnx("smfi_setreply refused \"%s %s %s\"; the MTA sends its default text",
+		    r->code, r->xcode, text);
+	return r->verdict == POSTERN_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* Keep the first non-CONTINUE verdict of a no-reply step for later. */
+static void
+pm_defer(engine_result *pending, const engine_result *r)
+{
+	if (r->verdict != POSTERN_CONTINUE && pending->verdict == POSTERN_CONTINUE)
+		*pending = *r;
+}
+
+/* ---- engine access ------------------------------------------------------ */
+
+/*
+ * Enter the engine for this connection: read lock held on success (1),
+ * or 0 with an internal-error verdict in r and no lock.
+ */
+static int
+pm_enter(struct pm_conn *c, engine_result *r)
+{
+	pthread_rwlock_rdlock(&pm_lock);
+	if (pm_closing) {
+		pthread_rwlock_unlock(&pm_lock);
+		pm_internal_error(r, "shutdown");
+		return 0;
+	}
+	if (c->s == NULL && (c->s = engine_session_new(pm_engine)) == NULL) {
+		pthread_rwlock_unlock(&pm_lock);
+		pm_internal_error(r, "session");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+pm_leave(void)
+{
+	pthread_rwlock_unlock(&pm_lock);
+}
+
+/* Hand the engine the macros of one stage as libmilter holds them now. */
+static void
+pm_pass_macros(SMFICTX *ctx, struct pm_conn *c, int stage)
+{
+	const char *p, *e;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(pm_macros) / sizeof(pm_macros[0]); i++) {
+		if (pm_macros[i].stage != stage)
+			continue;
+		for (p = pm_macros[i].names; *p; p = e) {
+			while (*p == ' ')
+				p++;
+			for (e = p; *e && *e != ' '; e++)
+				;
+			if (e == p || (size_t)(e - p) >= sizeof(name))
+				continue;
+			memcpy(name, p, (size_t)(e - p));
+			name[e - p] = '\0';
+			engine_set_macro(c->s, name, smfi_getsymval(ctx, name));
+		}
+	}
+}
+
+static int
+pm_noreply(const struct pm_conn *c, unsigned long nr_flag)
+{
+	return (c->pflags & nr_flag) != 0;
+}
+
+static void
+pm_end_tx(struct pm_conn *c)
+{
+	if (c->in_tx) {
+		c->in_tx = 0;
+		atomic_fetch_sub(&pm_ntx, 1);
+	}
+	c->body_done = 0;
+	memset(&c->msg_pending, 0, sizeof(c->msg_pending));
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+/*
+ * Negotiate: ask only for the steps the rules need, and "no reply" for
+ * every step whose verdict is applied later anyway:
+ *   connect, HELO  no reply unless custom modules are loaded (they may
+ *                  reject there); a verdict is kept for the next MAIL
+ *   MAIL           replies: empty sender and sender-allowed decide here
+ *   RCPT           no reply unless custom modules are loaded
+ *   header, EOH,   no reply: content verdicts are applied at EOM
+ *   body
+ *   DATA, unknown  not sent
+ * No SMFIP_SKIP: a no-reply step cannot answer SKIP, and making the body
+ * step reply costs a round trip and a reply per 64 KB chunk (measured with
+ * bench/bench_milter: +1 ms CPU per 100 KB message, +12 ms per 20 MB one)
+ * to save bytes that, with the built-in rules, are never skippable: the
+ * MIME structure rule (3rd in order) reads every body byte, so
+ * engine_body() only reports "settled" after a MAIL-stage refusal, when
+ * the MTA sends no body anyway. When it does say so, the rest of the body
+ * is still read but no longer parsed.
+ * Header values come without the leading space (no SMFIP_HDR_LEADSPC),
+ * the same from Postfix and Sendmail.
+ */
+static sfsistat
+pm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	struct pm_conn *c;
+	unsigned long want;
+	size_t i;
+	int modules;
+
+	(void)f2;
+	(void)f3;
+	/*
+	 * Refusing the negotiation drops the connection; the MTA then applies
+	 * its milter_default_action (tempfail, contrib/postfix): never a pass.
+	 */
+	if (atomic_load(&pm_draining)) {
+		log_debug("shutting down: new MTA connection refused");
+		return SMFIS_REJECT;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("negotiate: connection state");
+		return SMFIS_REJECT;
+	}
+	c->seq = atomic_fetch_add(&pm_conn_seq, 1) + 1;
+	atomic_fetch_add(&pm_nconn, 1);
+	smfi_setpriv(ctx, c);
+
+	pthread_rwlock_rdlock(&pm_lock);
+	modules = pm_have_modules;
+	pthread_rwlock_unlock(&pm_lock);
+
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	want = SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	if (!modules)
+		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
+	/* NR_* are faked by libmilter for MTAs without them; NODATA/NOUNKNOWN need the MTA. */
+	*pf1 = want & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	c->pflags = *pf1;
+	c->aflags = *pf0;
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		for (i = 0; i < sizeof(pm_macros) / sizeof(pm_macros[0]); i++)
+			if (smfi_setsymlist(ctx, pm_macros[i].stage, (char *)pm_macros[i].names) != MI_SUCCESS)
+				log_warnx("negotiate: smfi_setsymlist(%d) failed", pm_macros[i].stage);
+	}
+	log_debug("conn=%lu negotiated actions=0x%lx steps=0x%lx (MTA offered 0x%lx/0x%lx)",
+	    c->seq, *pf0, *pf1, f0, f1);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	char addr[INET6_ADDRSTRLEN] = "";
+	const char *maddr;
+	engine_result r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (pm_enter(c, &r)) {
+		pm_pass_macros(ctx, c, SMFIM_CONNECT);
+		/* {client_addr} when the MTA sends it, else the address it connected from. */
+		if ((maddr = smfi_getsymval(ctx, "{client_addr}")) != NULL) {
+			xstrlcpy(addr, maddr, sizeof(addr));
+		} else if (hostaddr != NULL && hostaddr->sa_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)hostaddr)->sin_addr,
+			    addr, sizeof(addr));
+		} else if (hostaddr != NULL && hostaddr->sa_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)hostaddr)->sin6_addr,
+			    addr, sizeof(addr));
+		}
+		engine_connect(c->s, hostname ? hostname : "", addr, &r);
+		pm_leave();
+	}
+	if (pm_noreply(c, SMFIP_NR_CONN))
+		return SMFIS_NOREPLY;	/* a refusal is replied at MAIL */
+	return pm_apply(ctx, c, "connect", &r, 0);
+}
+
+static sfsistat
+pm_helo(SMFICTX *ctx, char *helo)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (pm_enter(c, &r)) {
+		pm_pass_macros(ctx, c, SMFIM_HELO);
+		engine_helo(c->s, helo ? helo : "", &r);
+		pm_leave();
+	}
+	if (pm_noreply(c, SMFIP_NR_HELO))
+		return SMFIS_NOREPLY;	/* a refusal is replied at MAIL */
+	return pm_apply(ctx, c, "helo", &r, 0);
+}
+
+/* "<a@b>" -> "a@b"; "<>" -> "". The MTA has checked the syntax already. */
+static char *
+pm_strip_brackets(const char *arg)
+{
+	size_t n;
+
+	if (arg == NULL)
+		return xstrdup("");
+	n = strlen(arg);
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>')
+		return xstrndup(arg + 1, n - 2);
+	return xstrdup(arg);
+}
+
+static sfsistat
+pm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+	sfsistat rc;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	pm_end_tx(c);		/* a MAIL after a finished message starts afresh */
+	free(c->sender);
+	c->sender = pm_strip_brackets(argv ? argv[0] : NULL);
+	if (atomic_load(&pm_draining)) {
+		/* 421: the MTA tells the client to come back later and closes the session. */
+		pm_result_row(&r, POSTERN_TEMPFAIL, R_SHUTDOWN, "shutdown");
+		return pm_apply(ctx, c, "mail", &r, 0);
+	}
+	if (!pm_enter(c, &r))
+		return pm_apply(ctx, c, "mail", &r, 0);
+	/* {auth_authen} comes with MAIL only (Postfix): read it here, not at connect. */
+	pm_pass_macros(ctx, c, SMFIM_ENVFROM);
+	/* Also the connect and HELO verdicts that could not be replied at the time. */
+	engine_mail(c->s, c->sender, &r);
+	pm_leave();
+	rc = pm_apply(ctx, c, "mail", &r, 0);
+	if (rc == SMFIS_CONTINUE) {
+		c->in_tx = 1;
+		atomic_fetch_add(&pm_ntx, 1);
+	}
+	return rc;
+}
+
+static sfsistat
+pm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+	char *rcpt;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	rcpt = pm_strip_brackets(argv ? argv[0] : NULL);
+	if (pm_enter(c, &r)) {
+		pm_pass_macros(ctx, c, SMFIM_ENVRCPT);
+		engine_rcpt(c->s, rcpt, &r);
+		pm_leave();
+	}
+	free(rcpt);
+	if (pm_noreply(c, SMFIP_NR_RCPT)) {
+		pm_defer(&c->msg_pending, &r);
+		return SMFIS_NOREPLY;
+	}
+	return pm_apply(ctx, c, "rcpt", &r, 0);
+}
+
+static sfsistat
+pm_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+
+	if (c == NULL)
+		return SMFIS_NOREPLY;
+	if (pm_enter(c, &r)) {
+		engine_header(c->s, name ? name : "", value ? value : "", &r);
+		pm_leave();
+	}
+	pm_defer(&c->msg_pending, &r);
+	/* Content verdicts wait for EOM, so the reply is the first rule in the documented order. */
+	return pm_noreply(c, SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+pm_eoh(SMFICTX *ctx)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+
+	if (c == NULL)
+		return SMFIS_NOREPLY;
+	if (pm_enter(c, &r)) {
+		pm_pass_macros(ctx, c, SMFIM_EOH);
+		engine_eoh(c->s, &r);
+		pm_leave();
+	}
+	pm_defer(&c->msg_pending, &r);
+	return pm_noreply(c, SMFIP_NR_EOH) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+pm_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+	int done = 0;
+
+	if (c == NULL)
+		return SMFIS_NOREPLY;
+	if (!c->body_done) {
+		if (pm_enter(c, &r)) {
+			done = engine_body(c->s, (const char *)data, len, &r);
+			pm_leave();
+		} else {
+			done = 1;
+		}
+		pm_defer(&c->msg_pending, &r);
+		c->body_done = done || c->msg_pending.verdict == POSTERN_TEMPFAIL;
+	}
+	return pm_noreply(c, SMFIP_NR_BODY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+pm_eom(SMFICTX *ctx)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	const char *const *names, *const *values;
+	engine_result r;
+	sfsistat rc;
+	size_t i, n = 0;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (pm_enter(c, &r)) {
+		pm_pass_macros(ctx, c, SMFIM_EOM);
+		engine_eom(c->s, &r);
+		if (r.verdict == POSTERN_CONTINUE || r.verdict == POSTERN_ACCEPT)
+			n = engine_added_headers(c->s, &names, &values);
+		/*
+		 * The engine applies content verdicts here itself; a verdict
+		 * held from a no-reply step only matters when it passed the
+		 * message (e.g. an internal error in a header callback).
+		 */
+		if ((r.verdict == POSTERN_CONTINUE || r.verdict == POSTERN_ACCEPT) &&
+		    c->msg_pending.verdict != POSTERN_CONTINUE &&
+		    c->msg_pending.verdict != POSTERN_ACCEPT) {
+			r = c->msg_pending;
+			n = 0;
+		}
+		for (i = 0; i < n; i++) {
+			if (!(c->aflags & SMFIF_ADDHDRS)) {
+				log_warnx("MTA does not allow adding headers: %s not added", names[i]);
+				break;
+			}
+			if (smfi_addheader(ctx, (char *)names[i], (char *)values[i]) != MI_SUCCESS)
+				log_warnx("smfi_addheader(%s) failed", names[i]);
+		}
+		pm_leave();
+	}
+	rc = pm_apply(ctx, c, "eom", &r, 1);
+	pm_end_tx(c);
+	return rc;
+}
+
+static sfsistat
+pm_abort(SMFICTX *ctx)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+	engine_result r;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	if (c->s != NULL && pm_enter(c, &r)) {
+		engine_abort(c->s);
+		pm_leave();
+	}
+	pm_end_tx(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+pm_close(SMFICTX *ctx)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	pm_end_tx(c);
+	if (c->s != NULL) {
+		pthread_rwlock_rdlock(&pm_lock);
+		/* After a drained shutdown the engine may be gone: the process is exiting anyway. */
+		if (!pm_closing)
+			engine_session_free(c->s);
+		pthread_rwlock_unlock(&pm_lock);
+	}
+	free(c->sender);
+	free(c);
+	atomic_fetch_sub(&pm_nconn, 1);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc pm_desc = {
+	.xxfi_name = "postern-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
+	.xxfi_connect = pm_connect,
+	.xxfi_helo = pm_helo,
+	.xxfi_envfrom = pm_envfrom,
+	.xxfi_envrcpt = pm_envrcpt,
+	.xxfi_header = pm_header,
+	.xxfi_eoh = pm_eoh,
+	.xxfi_body = pm_body,
+	.xxfi_eom = pm_eom,
+	.xxfi_abort = pm_abort,
+	.xxfi_close = pm_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = pm_negotiate,
+};
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int
+pm_modules_configured(const postern_config *cfg)
+{
+	const char *p;
+
+	for (p = cfg->policy_modules; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != ',')
+			return 1;
+	return 0;
+}
+
+void
+pm_start(policy_engine *e, postern_config *cfg)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&pm_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pm_engine = e;
+	pm_cfg = cfg;
+	pm_have_modules = pm_modules_configured(cfg);
+}
+
+const postern_config *
+pm_config(void)
+{
+	return pm_cfg;
+}
+
+int
+pm_reload(postern_config *cfg, char *err, size_t errlen)
+{
+	postern_config *old;
+	int rc;
+
+	pthread_rwlock_wrlock(&pm_lock);
+	rc = engine_reload(pm_engine, cfg, err, errlen);
+	if (rc == 0) {
+		old = pm_cfg;
+		pm_cfg = cfg;
+		pm_have_modules = pm_modules_configured(cfg);
+	}
+	pthread_rwlock_unlock(&pm_lock);
+	if (rc != 0)
+		return -1;
+	config_free(old);
+	return 0;
+}
+
+int
+pm_open(const char *conn, char *err, size_t errlen)
+{
+	if (smfi_setconn((char *)conn) != MI_SUCCESS) {
+		snprintf(err, errlen, "smfi_setconn(%s) failed", conn);
+		return -1;
+	}
+	if (smfi_register(pm_desc) != MI_SUCCESS) {
+		snprintf(err, errlen, "smfi_register failed");
+		return -1;
+	}
+	/* main.c removed a stale unix socket itself; never let libmilter unlink a live one. */
+	if (smfi_opensocket(0) != MI_SUCCESS) {
+		snprintf(err, errlen, "cannot listen on %s (in use, or no permission)", conn);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned
+pm_drain(unsigned seconds)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	unsigned waited = 0;
+
+	atomic_store(&pm_draining, 1);
+	while (atomic_load(&pm_ntx) > 0 && waited < seconds * 20) {
+		nanosleep(&pause, NULL);
+		waited++;
+	}
+	if (atomic_load(&pm_ntx) > 0)
+		log_warnx("shutdown: %u transaction(s) still in flight, the MTA tempfails them",
+		    atomic_load(&pm_ntx));
+	pthread_rwlock_wrlock(&pm_lock);
+	pm_closing = 1;
+	pthread_rwlock_unlock(&pm_lock);
+	return atomic_load(&pm_nconn);
+}
+
+void
+pm_free(void)
+{
+	pthread_rwlock_wrlock(&pm_lock);
+	engine_free(pm_engine);
+	pm_engine = NULL;
+	config_free(pm_cfg);
+	pm_cfg = NULL;
+	pthread_rwlock_unlock(&pm_lock);
+}
