@@ -439,7 +439,7 @@ main(int argc, char **argv)
 			if (left == 0)
 				pm_free();
 			else
-				log_info("%u idle MTA connection(s) dropped", left);
+				log_info("%u idle SMTP session(s) dropped", left);
 			log_info("stopped");
 			return 0;
 		} else if (what == 'X' && !stopping) {

@@ -35,11 +35,17 @@ static policy_engine *pm_engine;
 static postern_config *pm_cfg;
 static int pm_closing;			/* under pm_lock: SIGTERM drained, engine off limits */
 static atomic_int pm_draining;		/* SIGTERM: no new connections or transactions */
-static int pm_have_modules;		/* custom modules loaded: keep CONN/HELO/RCPT replying */
+/*
+ * The SMFIP_* steps every negotiation asks for, fixed by pm_start() for the
+ * life of the process (see pm_negotiate), so that a session on a reused
+ * MTA connection knows them without a negotiation of its own.
+ */
+static unsigned long pm_steps;
+static int pm_start_modules;		/* custom modules configured at start: CONN/HELO/RCPT reply */
 
-static atomic_uint pm_nconn;		/* open MTA connections (negotiate .. close) */
+static atomic_uint pm_nconn;		/* SMTP sessions with state (connect .. close) */
 static atomic_uint pm_ntx;		/* transactions in flight (MAIL .. EOM/abort) */
-static atomic_ulong pm_conn_seq;	/* connection number for logs before a queue id exists */
+static atomic_ulong pm_conn_seq;	/* session number for logs before a queue id exists */
 
 /*
  * Macros asked of the MTA per stage (smfi_setsymlist). Each callback reads
@@ -61,11 +67,17 @@ static const struct pm_stage_macros {
 	{ SMFIM_EOM, "i" },
 };
 
-/* Per MTA connection, in smfi_setpriv(). */
+/*
+ * Per SMTP session, in smfi_setpriv(): created at xxfi_connect, freed (and
+ * the pointer set back to NULL) at xxfi_close. One MTA connection may carry
+ * several sessions: after SMFIC_QUIT_NC libmilter calls xxfi_close, clears
+ * its macros, keeps the socket and goes on with the next SMFIC_CONNECT,
+ * without a new negotiation; a final SMFIC_QUIT or EOF calls xxfi_close
+ * (again, after QUIT_NC and EOF) and libmilter frees the context, so nothing
+ * may stay in smfi_setpriv() after any xxfi_close.
+ */
 struct pm_conn {
 	engine_session *s;		/* NULL: could not be created, tempfail at the next reply */
-	unsigned long pflags;		/* negotiated SMFIP_* (NR_* decide NOREPLY vs a verdict) */
-	unsigned long aflags;		/* negotiated SMFIF_* */
 	int in_tx;			/* between MAIL and EOM/abort */
 	int body_done;			/* engine_body() said nothing can change any more */
 	unsigned long seq;
@@ -286,10 +298,15 @@ pm_pass_macros(SMFICTX *ctx, struct pm_conn *c, int stage)
 	}
 }
 
+/*
+ * Negotiated "no reply" for this step? Always as pm_steps asks: libmilter
+ * offers every SMFIP_NR_* (it fakes those the MTA lacks), so each MTA
+ * connection got exactly pm_steps' NR_* bits.
+ */
 static int
-pm_noreply(const struct pm_conn *c, unsigned long nr_flag)
+pm_noreply(unsigned long nr_flag)
 {
-	return (c->pflags & nr_flag) != 0;
+	return (pm_steps & nr_flag) != 0;
 }
 
 static void
@@ -301,6 +318,63 @@ pm_end_tx(struct pm_conn *c)
 	}
 	c->body_done = 0;
 	memset(&c->msg_pending, 0, sizeof(c->msg_pending));
+}
+
+/* ---- session state ------------------------------------------------------ */
+
+/* A new SMTP session on ctx, in smfi_setpriv(); NULL (logged) when out of memory. */
+static struct pm_conn *
+pm_session_new(SMFICTX *ctx)
+{
+	struct pm_conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("session state");
+		return NULL;
+	}
+	c->seq = atomic_fetch_add(&pm_conn_seq, 1) + 1;
+	atomic_fetch_add(&pm_nconn, 1);
+	smfi_setpriv(ctx, c);
+	return c;
+}
+
+/* End the SMTP session c of ctx: free it all and leave smfi_setpriv() NULL. */
+static void
+pm_session_end(SMFICTX *ctx, struct pm_conn *c)
+{
+	smfi_setpriv(ctx, NULL);
+	pm_end_tx(c);
+	if (c->s != NULL) {
+		pthread_rwlock_rdlock(&pm_lock);
+		/* After a drained shutdown the engine may be gone: the process is exiting anyway. */
+		if (!pm_closing)
+			engine_session_free(c->s);
+		pthread_rwlock_unlock(&pm_lock);
+	}
+	free(c->sender);
+	free(c);
+	atomic_fetch_sub(&pm_nconn, 1);
+}
+
+/* The session of ctx, started now if none is (its connect failed, or never came). */
+static struct pm_conn *
+pm_session(SMFICTX *ctx)
+{
+	struct pm_conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c : pm_session_new(ctx);
+}
+
+/* The steps to ask for (see pm_negotiate). */
+static unsigned long
+pm_steps_for(int modules)
+{
+	unsigned long want = SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH |
+	    SMFIP_NR_BODY;
+
+	if (!modules)
+		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
+	return want;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -325,16 +399,19 @@ pm_end_tx(struct pm_conn *c)
  * is still read but no longer parsed.
  * Header values come without the leading space (no SMFIP_HDR_LEADSPC),
  * the same from Postfix and Sendmail.
+ * The choice is made once, at start (pm_steps): a negotiation holds for
+ * the whole MTA connection, and after SMFIC_QUIT_NC its next session has
+ * no negotiation of its own, nor any state of ours to remember one by.
+ * A reload that adds or removes custom modules therefore changes the
+ * replies at the next start only (pm_reload says so). Nothing is stored
+ * per connection here: the session state comes with xxfi_connect.
  */
 static sfsistat
 pm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
     unsigned long *pf3)
 {
-	struct pm_conn *c;
-	unsigned long want;
 	size_t i;
-	int modules;
 
 	(void)f2;
 	(void)f3;
@@ -346,38 +423,28 @@ pm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		log_debug("shutting down: new MTA connection refused");
 		return SMFIS_REJECT;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("negotiate: connection state");
-		return SMFIS_REJECT;
-	}
-	c->seq = atomic_fetch_add(&pm_conn_seq, 1) + 1;
-	atomic_fetch_add(&pm_nconn, 1);
-	smfi_setpriv(ctx, c);
-
-	pthread_rwlock_rdlock(&pm_lock);
-	modules = pm_have_modules;
-	pthread_rwlock_unlock(&pm_lock);
-
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
-	want = SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
-	if (!modules)
-		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
+	if (!(*pf0 & SMFIF_ADDHDRS))
+		log_warnx("negotiate: the MTA does not allow adding headers: none will be added");
 	/* NR_* are faked by libmilter for MTAs without them; NODATA/NOUNKNOWN need the MTA. */
-	*pf1 = want & f1;
+	*pf1 = pm_steps & f1;
 	*pf2 = 0;
 	*pf3 = 0;
-	c->pflags = *pf1;
-	c->aflags = *pf0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		for (i = 0; i < sizeof(pm_macros) / sizeof(pm_macros[0]); i++)
 			if (smfi_setsymlist(ctx, pm_macros[i].stage, (char *)pm_macros[i].names) != MI_SUCCESS)
 				log_warnx("negotiate: smfi_setsymlist(%d) failed", pm_macros[i].stage);
 	}
-	log_debug("conn=%lu negotiated actions=0x%lx steps=0x%lx (MTA offered 0x%lx/0x%lx)",
-	    c->seq, *pf0, *pf1, f0, f1);
+	log_debug("negotiated actions=0x%lx steps=0x%lx (MTA offered 0x%lx/0x%lx)",
+	    *pf0, *pf1, f0, f1);
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * Every SMTP session starts here, the first after the negotiation and each
+ * one after SMFIC_QUIT_NC alike: with new state, so nothing (engine macros,
+ * connect and HELO verdicts, sender) carries over from the one before.
+ */
 static sfsistat
 pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
@@ -386,8 +453,13 @@ pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	const char *maddr;
 	engine_result r;
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
+	if (c != NULL) {
+		/* libmilter closes a session before the next connect: not reached, but never reuse one. */
+		log_warnx("conn=%lu: new connect without a close, session state dropped", c->seq);
+		pm_session_end(ctx, c);
+	}
+	if ((c = pm_session_new(ctx)) == NULL)
+		return pm_noreply(SMFIP_NR_CONN) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	if (pm_enter(c, &r)) {
 		pm_pass_macros(ctx, c, SMFIM_CONNECT);
 		/* {client_addr} when the MTA sends it, else the address it connected from. */
@@ -403,7 +475,7 @@ pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		engine_connect(c->s, hostname ? hostname : "", addr, &r);
 		pm_leave();
 	}
-	if (pm_noreply(c, SMFIP_NR_CONN))
+	if (pm_noreply(SMFIP_NR_CONN))
 		return SMFIS_NOREPLY;	/* a refusal is replied at MAIL */
 	return pm_apply(ctx, c, "connect", &r, 0);
 }
@@ -411,17 +483,17 @@ pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 pm_helo(SMFICTX *ctx, char *helo)
 {
-	struct pm_conn *c = smfi_getpriv(ctx);
+	struct pm_conn *c = pm_session(ctx);
 	engine_result r;
 
 	if (c == NULL)
-		return SMFIS_TEMPFAIL;
+		return pm_noreply(SMFIP_NR_HELO) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	if (pm_enter(c, &r)) {
 		pm_pass_macros(ctx, c, SMFIM_HELO);
 		engine_helo(c->s, helo ? helo : "", &r);
 		pm_leave();
 	}
-	if (pm_noreply(c, SMFIP_NR_HELO))
+	if (pm_noreply(SMFIP_NR_HELO))
 		return SMFIS_NOREPLY;	/* a refusal is replied at MAIL */
 	return pm_apply(ctx, c, "helo", &r, 0);
 }
@@ -443,7 +515,7 @@ pm_strip_brackets(const char *arg)
 static sfsistat
 pm_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct pm_conn *c = smfi_getpriv(ctx);
+	struct pm_conn *c = pm_session(ctx);
 	engine_result r;
 	sfsistat rc;
 
@@ -480,7 +552,7 @@ pm_envrcpt(SMFICTX *ctx, char **argv)
 	char *rcpt;
 
 	if (c == NULL)
-		return SMFIS_TEMPFAIL;
+		return pm_noreply(SMFIP_NR_RCPT) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	rcpt = pm_strip_brackets(argv ? argv[0] : NULL);
 	if (pm_enter(c, &r)) {
 		pm_pass_macros(ctx, c, SMFIM_ENVRCPT);
@@ -488,7 +560,7 @@ pm_envrcpt(SMFICTX *ctx, char **argv)
 		pm_leave();
 	}
 	free(rcpt);
-	if (pm_noreply(c, SMFIP_NR_RCPT)) {
+	if (pm_noreply(SMFIP_NR_RCPT)) {
 		pm_defer(&c->msg_pending, &r);
 		return SMFIS_NOREPLY;
 	}
@@ -509,7 +581,7 @@ pm_header(SMFICTX *ctx, char *name, char *value)
 	}
 	pm_defer(&c->msg_pending, &r);
 	/* Content verdicts wait for EOM, so the reply is the first rule in the documented order. */
-	return pm_noreply(c, SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return pm_noreply(SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -526,7 +598,7 @@ pm_eoh(SMFICTX *ctx)
 		pm_leave();
 	}
 	pm_defer(&c->msg_pending, &r);
-	return pm_noreply(c, SMFIP_NR_EOH) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return pm_noreply(SMFIP_NR_EOH) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -548,7 +620,7 @@ pm_body(SMFICTX *ctx, unsigned char *data, size_t len)
 		pm_defer(&c->msg_pending, &r);
 		c->body_done = done || c->msg_pending.verdict == POSTERN_TEMPFAIL;
 	}
-	return pm_noreply(c, SMFIP_NR_BODY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return pm_noreply(SMFIP_NR_BODY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -578,14 +650,10 @@ pm_eom(SMFICTX *ctx)
 			r = c->msg_pending;
 			n = 0;
 		}
-		for (i = 0; i < n; i++) {
-			if (!(c->aflags & SMFIF_ADDHDRS)) {
-				log_warnx("MTA does not allow adding headers: %s not added", names[i]);
-				break;
-			}
+		/* libmilter refuses it unless SMFIF_ADDHDRS was negotiated (warned then). */
+		for (i = 0; i < n; i++)
 			if (smfi_addheader(ctx, (char *)names[i], (char *)values[i]) != MI_SUCCESS)
-				log_warnx("smfi_addheader(%s) failed", names[i]);
-		}
+				log_warnx("smfi_addheader(%s) failed: header not added", names[i]);
 		pm_leave();
 	}
 	rc = pm_apply(ctx, c, "eom", &r, 1);
@@ -609,25 +677,18 @@ pm_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * End of an SMTP session: SMFIC_QUIT, SMFIC_QUIT_NC (the MTA connection
+ * stays for the next session) or a lost connection; also twice in a row
+ * (QUIT_NC, then EOF), or with no connect before it.
+ */
 static sfsistat
 pm_close(SMFICTX *ctx)
 {
 	struct pm_conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, NULL);
-	pm_end_tx(c);
-	if (c->s != NULL) {
-		pthread_rwlock_rdlock(&pm_lock);
-		/* After a drained shutdown the engine may be gone: the process is exiting anyway. */
-		if (!pm_closing)
-			engine_session_free(c->s);
-		pthread_rwlock_unlock(&pm_lock);
-	}
-	free(c->sender);
-	free(c);
-	atomic_fetch_sub(&pm_nconn, 1);
+	if (c != NULL)
+		pm_session_end(ctx, c);
 	return SMFIS_CONTINUE;
 }
 
@@ -674,7 +735,8 @@ pm_start(policy_engine *e, postern_config *cfg)
 	pthread_rwlockattr_destroy(&attr);
 	pm_engine = e;
 	pm_cfg = cfg;
-	pm_have_modules = pm_modules_configured(cfg);
+	pm_start_modules = pm_modules_configured(cfg);
+	pm_steps = pm_steps_for(pm_start_modules);
 }
 
 const postern_config *
@@ -694,12 +756,18 @@ pm_reload(postern_config *cfg, char *err, size_t errlen)
 	if (rc == 0) {
 		old = pm_cfg;
 		pm_cfg = cfg;
-		pm_have_modules = pm_modules_configured(cfg);
 	}
 	pthread_rwlock_unlock(&pm_lock);
 	if (rc != 0)
 		return -1;
 	config_free(old);
+	/* The negotiated steps stay as at start (pm_negotiate); the new modules do run. */
+	if (pm_modules_configured(cfg) && !pm_start_modules)
+		log_warnx("reload: policy_modules added: until the next start their connect and "
+		    "HELO refusals are answered at MAIL, their RCPT refusals at end of data");
+	else if (!pm_modules_configured(cfg) && pm_start_modules)
+		log_info("reload: policy_modules removed: connect, HELO and RCPT keep a reply "
+		    "until the next start");
 	return 0;
 }
 

@@ -37,8 +37,9 @@ const postern_config *pm_config(void);
 /*
  * SIGTERM: refuse new MTA connections and new transactions (421 4.3.2),
  * wait up to `seconds` for those in flight to end. Returns the number of
- * connections still open. Afterwards the engine is locked out for good:
- * callbacks that still come tempfail.
+ * SMTP sessions still open (an MTA connection idle between two sessions,
+ * after SMFIC_QUIT_NC, holds none). Afterwards the engine is locked out for
+ * good: callbacks that still come tempfail.
  */
 unsigned pm_drain(unsigned seconds);
 

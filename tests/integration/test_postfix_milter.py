@@ -272,6 +272,24 @@ def test_reload_accounts(t):
     expect(submit(t.pf.port, sender, message(sender=sender), login=alice), "data", 250)
 
 
+def test_reload_adds_module(t):
+    """Custom modules added by SIGHUP run at once, but the steps negotiated at start stay
+    (a connection reused after SMFIC_QUIT_NC has no new negotiation): RCPT still has no
+    reply, so the module's RCPT refusal is answered at end of data, text intact."""
+    if not os.path.exists(VERDICT_MODULE):
+        raise AssertionError("%s not built (make check builds it)" % VERDICT_MODULE)
+    expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
+    t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage="rcpt",
+                          verdict_verdict="reject", verdict_code="550", verdict_xcode="5.1.1",
+                          verdict_text="Quota 100% used")
+    mark = len(t.milter.log())
+    t.milter.hup()
+    t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
+    assert "reload: policy_modules added" in t.milter.log()[mark:], t.milter.log()[mark:]
+    expect(submit(t.pf.port, "alice@example.com", message()), "data", 550,
+           "5.1.1 Quota 100% used")
+    t.standard_milter()
+
 def test_module_rcpt_reply_percent(t):
     """A custom module refusing at RCPT: RCPT keeps replying when modules are
     loaded, and a '%' in the text reaches the client intact (escaped as %%)."""
@@ -331,6 +349,7 @@ TESTS = [
     test_corpus,
     test_reload_subject_length,
     test_reload_accounts,
+    test_reload_adds_module,
     test_sigterm_finishes_in_flight,
     test_milter_down_tempfails,
     test_module_rcpt_reply_percent,

@@ -656,6 +656,115 @@ test_opendkim(void **state)
 	waitpid(verifier, NULL, 0);
 }
 
+/*
+ * postern-milter over one pooled connection: three SMTP sessions, the 2nd
+ * and 3rd after SMFIC_QUIT_NC (libmilter closes the session, keeps the
+ * socket, no new negotiation). Each gets its own verdict, and nothing of
+ * the session before (state, refusal, macros) reaches the next one.
+ */
+static void
+test_postern_milter_reuse(void **state)
+{
+	char conf[200], spec[200], sockp[100], logp[100], accts[100], qid[8], *log;
+	FILE *f;
+	pid_t pid;
+	mc_list *l;
+	mc_session *s;
+	int i, status;
+	uint64_t c0, r0, c1, r1;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	static const char nosubj[] = "From: a@example.com\r\nTo: b@example.com\r\n\r\nhi\r\n";
+	static const char *const bad[] = { "tempfail", "fail", "error", "warn", "dropped",
+		"refused", "without a close", NULL };
+
+	(void)state;
+	if (access(POSTERN_MILTER, X_OK) != 0) {
+		fprintf(stderr, "postern-milter not built (%s): skipped\n", POSTERN_MILTER);
+		skip();
+	}
+	snprintf(sockp, sizeof(sockp), "%s/pm.sock", dir);
+	snprintf(logp, sizeof(logp), "%s/pm.log", dir);
+	snprintf(conf, sizeof(conf), "%s/postern.conf", dir);
+	snprintf(accts, sizeof(accts), "%s/accounts", dir);
+	f = fopen(accts, "w");
+	/* Password "secret" (openssl passwd -6 -salt postern); alice may send as example.com. */
+	fprintf(f, "alice:$6$postern$B7RKF8t6NIR.Noc7D.YDQW3a1yxXpKWWOuwEM4VxKepZlOIgkIa1TcqovnC6VQ."
+	    "F.9LVzvCQUMSY2HQmzrGxW0::example.com\n");
+	fclose(f);
+	f = fopen(conf, "w");
+	fprintf(f, "milter_listen = unix:%s\nmilter_user =\naccounts_file = %s\n", sockp, accts);
+	fclose(f);
+	if ((pid = fork()) == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		execl(POSTERN_MILTER, "postern-milter", "-d", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", sockp);
+	for (i = 0; i < 100; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0) {
+			close(fd);
+			break;
+		}
+		close(fd);
+		usleep(50000);
+	}
+	snprintf(spec, sizeof(spec), "unix:%s", sockp);
+	l = list_of(spec, 10, "tempfail", 4);
+	mc_stats(&c0, &r0);
+	for (i = 0; i < 3; i++) {
+		int clean = i != 1;
+
+		snprintf(qid, sizeof(qid), "Q%d", i + 1);
+		s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+		VERDICT(mc_connect(s, &client), MC_CONTINUE);
+		/* TLS and a login in the first session only: later ones must not inherit them. */
+		VERDICT(mc_helo(s, "client.example", i == 0 ? &tls : NULL), MC_CONTINUE);
+		CALL(mc_mail(s, from_argv, i == 0 ? "PLAIN" : NULL, i == 0 ? "alice" : NULL, qid));
+		if (V.act != MC_CONTINUE)
+			fail_msg("session %d at MAIL: %d \"%s\"", i + 1, V.act, V.reply);
+		VERDICT(mc_rcpt(s, rcpt_argv), MC_CONTINUE);
+		VERDICT(mc_data(s, qid), MC_CONTINUE);
+		if (clean)
+			message(s, msg, MSG_LEN, 100);
+		else
+			message(s, nosubj, sizeof(nosubj) - 1, 100);
+		if (clean && V.act != MC_CONTINUE)
+			fail_msg("session %d: clean message got %d \"%s\"", i + 1, V.act, V.reply);
+		if (!clean && (V.act != MC_REJECT ||
+		    strcmp(V.reply, "554 5.6.0 Subject not present") != 0))
+			fail_msg("session %d: got %d \"%s\", want the Subject refusal", i + 1, V.act,
+			    V.reply);
+		if (V.mods)
+			mc_mods_free(V.mods);
+		V.mods = NULL;
+		mc_session_free(s);
+	}
+	mc_stats(&c1, &r1);
+	assert_int_equal(c1 - c0, 1);	/* one socket, */
+	assert_int_equal(r1 - r0, 2);	/* used again for sessions 2 and 3 */
+	mc_list_free(l);
+	spin(100);
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	log = slurp(logp);
+	assert_non_null(strstr(log, "id=Q1 stage=eom from=<a@example.com> account=alice verdict=accept"));
+	assert_non_null(strstr(log, "id=Q2 stage=eom from=<a@example.com> account=- verdict=reject "
+	    "rule=subject_present reply=\"554 5.6.0 Subject not present\""));
+	assert_non_null(strstr(log, "id=Q3 stage=eom from=<a@example.com> account=- verdict=accept"));
+	for (i = 0; bad[i]; i++)
+		if (strstr(log, bad[i]) != NULL)
+			fail_msg("postern-milter log has \"%s\":\n%s", bad[i], log);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -676,6 +785,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_postern_milter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opendkim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_postern_milter_reuse, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
