@@ -1,1 +1,14 @@
-# bench/smtpd.mk - frontend benchmark.
+# bench/smtpd.mk - frontend benchmark: `make bench-smtpd` (not part of make check; needs
+# Postfix's smtp-source and smtp-sink, and root for smtp-sink -u).
+EXTRA_PROGRAMS += bench/bench_smtpd_conn
+bench_bench_smtpd_conn_SOURCES = bench/bench_smtpd_conn.c
+bench_bench_smtpd_conn_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+bench_bench_smtpd_conn_LDADD = $(GNUTLS_LIBS)
+CLEANFILES += bench/bench_smtpd_conn
+EXTRA_DIST += bench/bench_smtpd
+
+bench-smtpd: frontend/postern-smtpd bench/bench_smtpd_conn
+	$(PYTHON3) $(srcdir)/bench/bench_smtpd --smtpd frontend/postern-smtpd \
+		--conn bench/bench_smtpd_conn $(BENCH_ARGS)
+
+.PHONY: bench-smtpd

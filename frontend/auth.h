@@ -51,7 +51,12 @@ struct event_base;
 typedef void (*auth_done_fn)(void *arg, int verdict);
 
 auth_pool *auth_pool_new(struct event_base *base, unsigned nworkers);
-/* Accounts table to check against; swapped on SIGHUP (refcounted: jobs in flight keep theirs). */
+/*
+ * Accounts table to check against; swapped on SIGHUP. The pool TAKES
+ * OWNERSHIP of a: it frees it when the last job using it ends, so the
+ * caller must never accounts_free() it. NULL makes every check fail.
+ * Never call auth_pool_free() from inside a done() callback.
+ */
 struct accounts;
 void auth_pool_set_accounts(auth_pool *p, struct accounts *a);
 /* Queue a check; creds are copied and wiped after use. */

@@ -1,0 +1,17 @@
+/* commands_int.h - what commands.c and commands_auth.c share; not for the session layer. */
+#ifndef POSTERN_COMMANDS_INT_H
+#define POSTERN_COMMANDS_INT_H
+
+#include "commands.h"
+
+/* Wipe and free AUTH credentials and the LOGIN user name. */
+void cmd_wipe_creds(struct cmd_session *s);
+char *cmd_skip_space(char *p);
+void cmd_rtrim(char *p);
+
+/* AUTH handler (table entry), a line of an AUTH exchange, and the failure path back to idle. */
+void cmd_auth(struct cmd_session *s, char *args, struct cmd_result *r);
+void cmd_auth_step(struct cmd_session *s, char *line, struct cmd_result *r);
+void cmd_auth_fail(struct cmd_session *s, int id, struct cmd_result *r);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * main.c - postern-smtpd: command line, config and accounts, listeners,
+ * the one privilege drop, signals (SIGTERM drains, SIGHUP reloads) and
+ * the event loop.
+ */
+#include "accounts.h"
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include "milter_link.h"
+#include "server.h"
+#include "session.h"
+#include "smtpd.h"
+#include "spool.h"
+#include "tls.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SMTPD_BACKOFF_ENTRIES	100000
+
+static struct smtpd smtpd;
+static const char *config_path;
+static int config_missing_ok;
+static struct event *ev_grace;
+
+uint64_t
+smtpd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+smtpd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: postern-smtpd [-dns] [-c config-file]\n");
+	exit(2);
+}
+
+/* Fill the protocol core's settings from the config. */
+static void
+smtpd_apply_config(struct smtpd *d, postern_config *cfg)
+{
+	d->cfg = cfg;
+	d->conf.hostname = cfg->smtpd_hostname;
+	d->conf.size_limit = cfg->message_size_limit;
+	d->conf.max_rcpts = cfg->smtpd_max_recipients;
+	d->conf.max_errors = cfg->smtpd_max_errors;
+	d->conf.require_tls = cfg->smtpd_require_tls;
+	d->conf.require_auth = cfg->smtpd_require_auth;
+	d->normalize_bare = strcmp(cfg->smtpd_bare_newline, "normalize") == 0;
+}
+
+/* Thousands of sessions need thousands of descriptors: take what the hard limit allows. */
+static void
+smtpd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+}
+
+static void
+smtpd_mkdir_owned(const char *path, uid_t uid, gid_t gid, int chown_it)
+{
+	if (mkdir(path, 0750) != 0 && errno != EEXIST)
+		log_fatal("mkdir %s", path);
+	if (chown_it && chown(path, uid, gid) != 0)
+		log_fatal("chown %s", path);
+}
+
+/*
+ * The one place where privileges change. Runs after the listeners are
+ * bound and the TLS key is read. As root with smtpd_user set: create the
+ * spool directories owned by that user, then setgroups/setgid/setuid and
+ * check that root cannot come back. Not root, or smtpd_user empty: stay
+ * as we are (tests, unprivileged ports).
+ */
+static void
+smtpd_drop_privileges(const postern_config *cfg)
+{
+	const char *dir = cfg->smtpd_spool_dir;
+	char sub[4096];
+	struct passwd *pw;
+	int drop = geteuid() == 0 && cfg->smtpd_user[0] != '\0';
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (drop) {
+		if ((pw = getpwnam(cfg->smtpd_user)) == NULL)
+			log_fatalx("%s: smtpd_user \"%s\": no such user", cfg->path, cfg->smtpd_user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		if (uid == 0)
+			log_fatalx("%s: smtpd_user \"%s\" is root", cfg->path, cfg->smtpd_user);
+	}
+	smtpd_mkdir_owned(dir, uid, gid, drop);
+	snprintf(sub, sizeof(sub), "%s/tmp", dir);
+	smtpd_mkdir_owned(sub, uid, gid, drop);
+	snprintf(sub, sizeof(sub), "%s/new", dir);
+	smtpd_mkdir_owned(sub, uid, gid, drop);
+	if (!drop)
+		return;
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
+	if (setuid(0) == 0)
+		log_fatalx("privileges were not dropped (setuid(0) succeeded)");
+	log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
+}
+
+/* SIGHUP: settings, accounts, certificate, milters. Listeners, spool and user need a restart. */
+static void
+smtpd_reload(struct smtpd *d)
+{
+	char err[CONFIG_ERR_MAX];
+	postern_config *cfg, *old = d->cfg;
+	accounts *acc;
+	milter_list *ml;
+
+	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
+	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		return;
+	}
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		config_free(cfg);
+		return;
+	}
+	if ((ml = milter_list_parse(cfg->smtpd_milters, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		accounts_free(acc);
+		config_free(cfg);
+		return;
+	}
+	if (strcmp(cfg->smtpd_listen, old->smtpd_listen) != 0 ||
+	    strcmp(cfg->smtpd_tls_listen, old->smtpd_tls_listen) != 0 ||
+	    strcmp(cfg->smtpd_spool_dir, old->smtpd_spool_dir) != 0 ||
+	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0)
+		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir and smtpd_user "
+		    "changes take effect at restart");
+	if (cfg->smtpd_tls_cert_file[0] != '\0') {
+		if (d->tls != NULL) {
+			if (tls_server_reload(d->tls, cfg->smtpd_tls_cert_file,
+			    cfg->smtpd_tls_key_file, err, sizeof(err)) != 0)
+				log_warnx("TLS reload failed, keeping the old certificate: %s", err);
+		} else if ((d->tls = tls_server_new(cfg->smtpd_tls_cert_file,
+		    cfg->smtpd_tls_key_file, err, sizeof(err))) == NULL) {
+			log_warnx("TLS not enabled: %s", err);
+		}
+	} else if (d->tls != NULL) {
+		log_warnx("removing the TLS certificate takes effect at restart");
+	}
+	auth_pool_set_accounts(d->auth, acc);
+	/* Checks in flight may still walk the old list: keep it until exit. */
+	d->old_milters = xrealloc(d->old_milters, (d->nold_milters + 1) * sizeof(*d->old_milters));
+	d->old_milters[d->nold_milters++] = d->milters;
+	d->milters = ml;
+	smtpd_apply_config(d, cfg);
+	config_free(old);
+	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
+	    milter_list_count(ml));
+}
+
+static void
+smtpd_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("shutdown: grace period over, closing %u session(s)", session_count());
+	session_shutdown_all(d, 1);
+	if (session_count() == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+smtpd_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct smtpd *d = arg;
+	struct timeval tv = { SMTPD_SHUTDOWN_GRACE, 0 };
+
+	(void)what;
+	if (sig == SIGHUP) {
+		smtpd_reload(d);
+		return;
+	}
+	if (d->shutting_down)
+		return;
+	log_info("signal %d: no new connections; %u session(s) get up to %d s to finish",
+	    (int)sig, session_count(), SMTPD_SHUTDOWN_GRACE);
+	d->shutting_down = 1;
+	server_stop_accepting(d->srv);
+	session_shutdown_all(d, 0);
+	if (session_count() == 0) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	ev_grace = evtimer_new(d->base, smtpd_on_grace, d);
+	evtimer_add(ev_grace, &tv);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smtpd *d = &smtpd;
+	char err[CONFIG_ERR_MAX];
+	postern_config *cfg;
+	accounts *acc;
+	struct event *sigs[3];
+	int ch, print = 0, use_syslog = 0, debug = 0, i;
+
+	while ((ch = getopt(argc, argv, "c:dns")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			print = 1;
+			break;
+		case 's':
+			use_syslog = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_path == NULL) {
+		/* The built-in path may be absent: then the built-in defaults apply. */
+		config_path = CONFIG_DEFAULT_FILE;
+		config_missing_ok = 1;
+	}
+	log_init("postern-smtpd", LOG_DEST_STDERR);
+	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		return 1;
+	}
+	/*
+	 * Keys nobody knows may belong to a milter policy module
+	 * (<module>_<key>): the milter reports those it cannot place. The
+	 * smtpd_ prefix is ours, so a typo there is our error.
+	 */
+	for (i = 0; i < (int)cfg->nextras; i++) {
+		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
+			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
+			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
+			config_free(cfg);
+			return 1;
+		}
+	}
+	if (print) {
+		config_print(cfg, stdout);
+		config_free(cfg);
+		return 0;
+	}
+	if (use_syslog || strcmp(cfg->log, "syslog") == 0)
+		log_init("postern-smtpd", LOG_DEST_SYSLOG);
+	log_set_debug(debug);
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if ((d->milters = milter_list_parse(cfg->smtpd_milters, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", cfg->path, err);
+		return 1;
+	}
+	if (cfg->smtpd_tls_cert_file[0] != '\0' &&
+	    (d->tls = tls_server_new(cfg->smtpd_tls_cert_file, cfg->smtpd_tls_key_file,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		return 1;
+	}
+	smtpd_raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		return 1;
+	}
+	if (cfg->smtpd_require_tls && d->tls == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_require_tls = yes needs smtpd_tls_cert_file\n",
+		    cfg->path);
+		return 1;
+	}
+	if (server_tls_listeners(d->srv) > 0 && d->tls == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_listen needs smtpd_tls_cert_file\n",
+		    cfg->path);
+		return 1;
+	}
+	smtpd_drop_privileges(cfg);
+
+	/* Threads (crypt pool, spool commits) hand results to the loop. */
+	evthread_use_pthreads();
+	if ((d->base = event_base_new()) == NULL)
+		log_fatalx("cannot create the event loop");
+	smtpd_apply_config(d, cfg);
+	if ((d->spool = spool_open(d->base, cfg->smtpd_spool_dir, err, sizeof(err))) == NULL)
+		log_fatalx("%s", err);
+	d->auth = auth_pool_new(d->base, cfg->smtpd_auth_workers ? cfg->smtpd_auth_workers : 1);
+	auth_pool_set_accounts(d->auth, acc);
+	d->backoff = auth_backoff_new(SMTPD_BACKOFF_ENTRIES);
+	server_start(d->srv, d);
+	sigs[0] = evsignal_new(d->base, SIGTERM, smtpd_on_signal, d);
+	sigs[1] = evsignal_new(d->base, SIGINT, smtpd_on_signal, d);
+	sigs[2] = evsignal_new(d->base, SIGHUP, smtpd_on_signal, d);
+	for (i = 0; i < 3; i++)
+		evsignal_add(sigs[i], NULL);
+	log_info("postern-smtpd ready: %s, %zu account(s), %zu milter(s), TLS %s, spool %s",
+	    cfg->smtpd_hostname, accounts_count(acc), milter_list_count(d->milters),
+	    d->tls ? "on" : "off", cfg->smtpd_spool_dir);
+
+	event_base_dispatch(d->base);
+
+	log_info("shutting down");
+	server_free(d->srv);
+	spool_close(d->spool);		/* in-flight commits finish first */
+	auth_pool_free(d->auth);
+	auth_backoff_free(d->backoff);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	if (ev_grace)
+		event_free(ev_grace);
+	milter_list_free(d->milters);
+	for (i = 0; i < (int)d->nold_milters; i++)
+		milter_list_free(d->old_milters[i]);
+	free(d->old_milters);
+	tls_server_free(d->tls);
+	config_free(d->cfg);
+	event_base_free(d->base);
+	return 0;
+}

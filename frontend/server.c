@@ -1,0 +1,373 @@
+/*
+ * server.c - listeners, accept and connection limits. Over a limit the
+ * client gets its 421 line and the socket is closed at once (on an
+ * implicit-TLS listener it is only closed: a plaintext line would be
+ * garbage inside a TLS handshake).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1	/* accept4 */
+#endif
+#include "server.h"
+#include "config.h"
+#include "log.h"
+#include "reply.h"
+#include "session.h"
+#include "smtpd.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SERVER_BACKLOG		4096
+#define SERVER_ACCEPT_BATCH	256	/* accepts per wakeup, so one listener cannot starve the loop */
+#define SERVER_IP_BUCKETS	4096
+
+struct listener {
+	int fd;
+	int tls;
+	char name[128];
+	struct event *ev;
+	server *srv;
+};
+
+/* Open connections of one client address. */
+struct ip_count {
+	unsigned char key[17];		/* family byte + 16 address bytes (IPv4 in the first 4) */
+	unsigned n;
+	struct ip_count *next;
+};
+
+struct server {
+	struct listener *v;
+	size_t n;
+	struct smtpd *d;
+	unsigned nconn;
+	struct ip_count *ips[SERVER_IP_BUCKETS];
+	struct event *ev_resume;	/* re-arm the listeners after EMFILE */
+};
+
+int
+server_parse_listen(const char *item, char *host, size_t hostsize, char *port, size_t portsize)
+{
+	const char *colon;
+	size_t hl;
+
+	if (*item == '[') {
+		const char *rb = strchr(item, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		hl = (size_t)(rb - item - 1);
+		if (hl == 0 || hl >= hostsize)
+			return -1;
+		memcpy(host, item + 1, hl);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(item, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - item);
+		if (hl >= hostsize || memchr(item, ':', hl) != NULL)
+			return -1;
+		memcpy(host, item, hl);
+	}
+	host[hl] = '\0';
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	if (xstrlcpy(port, colon + 1, portsize) != 0 || port[0] == '\0')
+		return -1;
+	return 0;
+}
+
+struct bind_ctx {
+	server *srv;
+	int tls;
+	char *err;
+	size_t errlen;
+};
+
+static int
+server_bind_one(void *arg, const char *item)
+{
+	struct bind_ctx *c = arg;
+	char host[256], port[32];
+	struct addrinfo hints, *res, *ai;
+	int rc, one = 1;
+
+	if (server_parse_listen(item, host, sizeof(host), port, sizeof(port)) != 0) {
+		snprintf(c->err, c->errlen, "bad listen address \"%.200s\" (HOST:PORT or [V6]:PORT)", item);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
+		snprintf(c->err, c->errlen, "listen address \"%.200s\": %s", item, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct listener *l;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			goto sockerr;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SERVER_BACKLOG) != 0) {
+			close(fd);
+			goto sockerr;
+		}
+		c->srv->v = xrealloc(c->srv->v, (c->srv->n + 1) * sizeof(*c->srv->v));
+		l = &c->srv->v[c->srv->n++];
+		memset(l, 0, sizeof(*l));
+		l->fd = fd;
+		l->tls = c->tls;
+		l->srv = c->srv;
+		snprintf(l->name, sizeof(l->name), "%s%s", item, c->tls ? " (tls)" : "");
+	}
+	freeaddrinfo(res);
+	return 0;
+sockerr:
+	snprintf(c->err, c->errlen, "listen on %.200s: %s", item, strerror(errno));
+	freeaddrinfo(res);
+	return -1;
+}
+
+server *
+server_new(const char *listen, const char *tls_listen, char *err, size_t errlen)
+{
+	server *srv = xcalloc(1, sizeof(*srv));
+	struct bind_ctx c = { srv, 0, err, errlen };
+
+	if (config_foreach_item(listen, server_bind_one, &c) != 0)
+		goto fail;
+	c.tls = 1;
+	if (config_foreach_item(tls_listen, server_bind_one, &c) != 0)
+		goto fail;
+	if (srv->n == 0) {
+		snprintf(err, errlen, "no listener: smtpd_listen and smtpd_tls_listen are both empty");
+		goto fail;
+	}
+	return srv;
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+size_t
+server_tls_listeners(const server *srv)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < srv->n; i++)
+		n += srv->v[i].tls;
+	return n;
+}
+
+static void
+server_ip_key(const struct sockaddr_storage *ss, unsigned char key[17])
+{
+	memset(key, 0, 17);
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			key[0] = 4;
+			memcpy(key + 1, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, &s6->sin6_addr, 16);
+		}
+	} else if (ss->ss_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}
+
+static struct ip_count **
+server_ip_slot(server *srv, const unsigned char key[17])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct ip_count **pp;
+	int i;
+
+	for (i = 0; i < 17; i++)
+		h = (h ^ key[i]) * 16777619u;
+	for (pp = &srv->ips[h % SERVER_IP_BUCKETS]; *pp; pp = &(*pp)->next)
+		if (memcmp((*pp)->key, key, 17) == 0)
+			break;
+	return pp;
+}
+
+void
+server_conn_closed(server *srv, const struct sockaddr_storage *peer)
+{
+	unsigned char key[17];
+	struct ip_count **pp, *e;
+
+	if (srv->nconn > 0)
+		srv->nconn--;
+	server_ip_key(peer, key);
+	pp = server_ip_slot(srv, key);
+	if ((e = *pp) != NULL && --e->n == 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+/* Over a limit: the 421 line (plain listeners only), then close. */
+static void
+server_refuse(struct listener *l, int fd, int id, const char *addr)
+{
+	char line[256];
+	size_t n;
+
+	log_info("refused client=%s: %s", addr, reply_get(id)->text);
+	if (!l->tls) {
+		n = reply_format(id, NULL, line, sizeof(line) - 2);
+		line[n++] = '\r';
+		line[n++] = '\n';
+		if (send(fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* The client is gone already. */
+		}
+		shutdown(fd, SHUT_WR);
+	}
+	close(fd);
+}
+
+static void
+server_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	server *srv = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < srv->n; i++)
+		if (srv->v[i].ev)
+			event_add(srv->v[i].ev, NULL);
+}
+
+static void
+server_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct listener *l = arg;
+	server *srv = l->srv;
+	struct smtpd *d = srv->d;
+	int i;
+
+	(void)what;
+	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		unsigned char key[17];
+		struct ip_count **pp;
+		char addr[64];
+		unsigned port;
+		int fd, one = 1;
+
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: pause accepting for a second instead of spinning. */
+				struct timeval tv = { 1, 0 };
+				size_t j;
+				log_warn("accept on %s", l->name);
+				for (j = 0; j < srv->n; j++)
+					if (srv->v[j].ev)
+						event_del(srv->v[j].ev);
+				event_add(srv->ev_resume, &tv);
+			}
+			return;
+		}
+		/* Replies leave in one write per flush already; Nagle would only add delayed-ACK stalls. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		session_format_addr(&ss, addr, sizeof(addr), &port);
+		if (d->shutting_down) {
+			server_refuse(l, fd, R_SHUTDOWN, addr);
+			continue;
+		}
+		if (d->cfg->smtpd_max_connections && srv->nconn >= d->cfg->smtpd_max_connections) {
+			server_refuse(l, fd, R_TOO_MANY_CONN, addr);
+			continue;
+		}
+		server_ip_key(&ss, key);
+		pp = server_ip_slot(srv, key);
+		if (*pp && d->cfg->smtpd_max_connections_per_ip &&
+		    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
+			server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+			continue;
+		}
+		if (*pp == NULL) {
+			*pp = xcalloc(1, sizeof(**pp));
+			memcpy((*pp)->key, key, 17);
+		}
+		(*pp)->n++;
+		srv->nconn++;
+		session_new(d, fd, &ss, l->tls);
+	}
+}
+
+void
+server_start(server *srv, struct smtpd *d)
+{
+	size_t i;
+
+	srv->d = d;
+	srv->ev_resume = evtimer_new(d->base, server_on_resume, srv);
+	for (i = 0; i < srv->n; i++) {
+		struct listener *l = &srv->v[i];
+		l->ev = event_new(d->base, l->fd, EV_READ | EV_PERSIST, server_on_accept, l);
+		event_add(l->ev, NULL);
+		log_info("listening on %s", l->name);
+	}
+}
+
+void
+server_stop_accepting(server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->n; i++) {
+		if (srv->v[i].ev) {
+			event_free(srv->v[i].ev);
+			srv->v[i].ev = NULL;
+		}
+		if (srv->v[i].fd >= 0) {
+			close(srv->v[i].fd);
+			srv->v[i].fd = -1;
+		}
+	}
+	if (srv->ev_resume)
+		event_del(srv->ev_resume);
+}
+
+void
+server_free(server *srv)
+{
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	server_stop_accepting(srv);
+	if (srv->ev_resume)
+		event_free(srv->ev_resume);
+	for (i = 0; i < SERVER_IP_BUCKETS; i++) {
+		while (srv->ips[i]) {
+			struct ip_count *e = srv->ips[i];
+			srv->ips[i] = e->next;
+			free(e);
+		}
+	}
+	free(srv->v);
+	free(srv);
+}

@@ -1,0 +1,658 @@
+/*
+ * session.c - SMTP sessions on the event loop. Input is read into one
+ * shared buffer and parsed in place; a session keeps only what it could
+ * not finish (a partial command line, or input held while a slow step
+ * runs), so an idle connection owns no buffers at all. Replies go out
+ * through io.c; everything slow (crypt(3), fsync, milter connect) runs
+ * elsewhere while the session's input waits ("busy").
+ */
+#include "session.h"
+#include "session_int.h"
+#include "accounts.h"
+#include "auth.h"
+#include "commands.h"
+#include "config.h"
+#include "data.h"
+#include "io.h"
+#include "log.h"
+#include "milter_link.h"
+#include "server.h"
+#include "smtpd.h"
+#include "spool.h"
+#include "uuid.h"
+#include "xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct session *session_list;
+static unsigned session_n;
+/* Shared by all sessions: the loop is single-threaded and parsing is in place. */
+static char session_rbuf[SESSION_CARRY_MAX + 1];
+
+static void session_update(struct session *s);
+static void session_on_event(evutil_socket_t fd, short what, void *arg);
+
+unsigned
+session_count(void)
+{
+	return session_n;
+}
+
+void
+session_format_addr(const struct sockaddr_storage *ss, char *out, size_t outsize, unsigned *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		/* Report v4-mapped peers of a dual-stack socket as plain IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outsize);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsize);
+		*port = ntohs(s6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outsize);
+		*port = ntohs(s4->sin_port);
+	} else {
+		xstrlcpy(out, "unknown", outsize);
+		*port = 0;
+	}
+}
+
+/* --- replies */
+
+/* Queue a result's reply lines; logs refusals; honours close and flush. */
+void
+session_send(struct session *s, const struct cmd_result *r)
+{
+	char buf[SESSION_REPLY_MAX];
+	size_t n = cmd_render(&s->cs, r, buf, sizeof(buf));
+
+	if (n == 0)
+		return;
+	if (r->id >= 0 && reply_get(r->id)->code >= 400)
+		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
+		    (int)strcspn(buf, "\r"), buf);
+	io_queue(&s->io, buf, n);
+	if (r->close) {
+		s->closing = 1;
+		cmd_enter(&s->cs, SS_QUIT);
+	}
+	if (r->flush) {
+		int rc = io_flush(&s->io);
+		if (rc < 0 && rc != IO_AGAIN)
+			s->dead = 1;
+	}
+}
+
+void
+session_say(struct session *s, int id, const char *arg, int close)
+{
+	struct cmd_result r;
+
+	cmd_result_init(&r);
+	cmd_result_set(&r, id, arg);
+	r.close = close;
+	r.flush = 1;
+	session_send(s, &r);
+}
+
+/* --- AUTH */
+
+static void
+session_auth_finish(struct session *s, int verdict)
+{
+	struct cmd_result r;
+
+	s->busy = 0;
+	cmd_auth_verdict(&s->cs, verdict, &r);
+	session_send(s, &r);
+	session_resume(s);
+}
+
+static void
+session_on_auth_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	session_auth_finish(s, s->held_verdict);
+}
+
+static void
+session_on_auth(void *arg, int verdict)
+{
+	struct session *s = arg;
+	const char *user = s->cs.auth_user ? s->cs.auth_user : "";
+	char kip[INET6_ADDRSTRLEN + 8], kuser[AUTH_NAME_MAX + 8];
+	uint64_t now = smtpd_mono_ms(), d1, d2, delay;
+
+	s->auth_pending = 0;
+	snprintf(kip, sizeof(kip), "ip:%s", s->addr);
+	snprintf(kuser, sizeof(kuser), "user:%s", user);
+	switch (verdict) {
+	case ACCOUNTS_OK:
+		log_info("sess=%s auth ok user=%s client=%s", s->cs.log_id, user, s->addr);
+		auth_backoff_clear(s->d->backoff, kuser);
+		break;
+	case ACCOUNTS_BAD_CREDENTIALS:
+		/* The delay grows with the failures before this one, per address and per name. */
+		d1 = auth_backoff_delay(s->d->backoff, kip, now);
+		d2 = auth_backoff_delay(s->d->backoff, kuser, now);
+		delay = d1 > d2 ? d1 : d2;
+		auth_backoff_fail(s->d->backoff, kip, now);
+		auth_backoff_fail(s->d->backoff, kuser, now);
+		log_info("sess=%s auth failed user=%s client=%s delay=%llums", s->cs.log_id, user,
+		    s->addr, (unsigned long long)delay);
+		if (delay > 0) {
+			struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
+			if (s->timer == NULL)
+				s->timer = evtimer_new(s->d->base, session_on_auth_timer, s);
+			s->held_verdict = verdict;
+			evtimer_add(s->timer, &tv);
+			return;
+		}
+		break;
+	case ACCOUNTS_BLOCKED:
+		log_info("sess=%s auth blocked user=%s client=%s", s->cs.log_id, user, s->addr);
+		break;
+	default:
+		log_warnx("sess=%s auth error user=%s client=%s", s->cs.log_id, user, s->addr);
+		break;
+	}
+	session_auth_finish(s, verdict);
+}
+
+static void
+session_auth_submit(struct session *s)
+{
+	s->busy = 1;
+	s->auth_pending = 1;
+	auth_pool_submit(s->d->auth, s->cs.creds, session_on_auth, s);
+	explicit_bzero(s->cs.creds, sizeof(*s->cs.creds));
+	free(s->cs.creds);
+	s->cs.creds = NULL;
+}
+
+/* --- milter check (milter_link.c) */
+
+static void
+session_on_milter(void *arg, int ok)
+{
+	struct session *s = arg;
+	struct cmd_result *r = s->held;
+	const char *action = s->d->cfg->milter_default_action;
+
+	s->mc = NULL;
+	s->held = NULL;
+	s->busy = 0;
+	if (!ok)
+		log_warnx("sess=%s milter unreachable, default action %s", s->cs.log_id, action);
+	if (ok || strcmp(action, "accept") == 0) {
+		cmd_enter(&s->cs, SS_MAIL);
+		session_send(s, r);
+	} else if (strcmp(action, "reject") == 0) {
+		cmd_tx_reset(&s->cs);
+		session_say(s, R_SERVER_ERROR, NULL, 0);
+	} else {
+		cmd_tx_reset(&s->cs);
+		session_say(s, R_SERVICE_UNAVAILABLE, NULL, 1);
+	}
+	free(r);
+	session_resume(s);
+}
+
+/* --- command results */
+
+static void
+session_result(struct session *s, struct cmd_result *r)
+{
+	switch (r->action) {
+	case ACT_STARTTLS:
+		session_send(s, r);
+		/* The handshake starts once the 220 is out; pipelined plaintext is dropped. */
+		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
+		s->hs_want = 0;
+		return;
+	case ACT_AUTH_VERIFY:
+		session_auth_submit(s);
+		return;
+	case ACT_DATA:
+		session_data_begin(s, r);
+		return;
+	case ACT_BDAT:
+		session_bdat_begin(s);
+		return;
+	case ACT_MILTER:
+		if (milter_list_count(s->d->milters) == 0) {
+			session_send(s, r);
+			return;
+		}
+		s->held = xmalloc(sizeof(*r));
+		memcpy(s->held, r, sizeof(*r));
+		s->held->action = ACT_NONE;
+		s->busy = 1;
+		cmd_enter(&s->cs, SS_MILTER);
+		s->mc = milter_check_start(s->d->base, s->d->milters, s->d->cfg->milter_timeout,
+		    session_on_milter, s);
+		return;
+	default:
+		session_send(s, r);
+		return;
+	}
+}
+
+/* A session that may be told to go away during SIGTERM. */
+static int
+session_idle(const struct session *s)
+{
+	return !s->busy && !s->bdat_active && !s->closing &&
+	    (s->cs.state == SS_INIT || s->cs.state == SS_GREETED || SMTP_IN_AUTH(s->cs.state));
+}
+
+/*
+ * Parse buf in place: command lines, DATA bytes, BDAT chunks. Returns
+ * how much was used; stops early (held_input) when a slow step starts,
+ * the session closes, TLS begins, or too much output waits.
+ */
+static size_t
+session_process(struct session *s, char *buf, size_t len)
+{
+	struct cmd_result r;
+	size_t off = 0;
+
+	while (off < len) {
+		char *line, *nl;
+		size_t llen;
+
+		if (s->busy || s->closing || s->dead || s->cs.state == SS_TLS_HANDSHAKE ||
+		    io_pending_out(&s->io) > SESSION_OUT_HIGH) {
+			s->held_input = 1;
+			break;
+		}
+		if (s->bdat_active) {
+			off += session_bdat(s, buf + off, len - off);
+			continue;
+		}
+		if (s->cs.state == SS_DATA) {
+			off += session_data(s, buf + off, len - off);
+			continue;
+		}
+		if (s->d->shutting_down && session_idle(s)) {
+			session_say(s, R_SHUTDOWN, NULL, 1);
+			continue;
+		}
+		nl = memchr(buf + off, '\n', len - off);
+		if (s->discarding) {
+			if (nl == NULL)
+				return len;
+			off = (size_t)(nl - buf) + 1;
+			s->discarding = 0;
+			cmd_line_too_long(&s->cs, &r);
+			session_result(s, &r);
+			continue;
+		}
+		if (nl == NULL) {
+			size_t part = len - off;
+			if (part > cmd_line_limit(&s->cs, buf + off, part)) {
+				/* Over-long line: drop it as it comes, answer at its end. */
+				s->discarding = 1;
+				return len;
+			}
+			break;
+		}
+		line = buf + off;
+		llen = (size_t)(nl - line);
+		off += llen + 1;
+		if (llen > 0 && line[llen - 1] == '\r')
+			llen--;
+		/* Bare LF is accepted as a command line end (nothing is relayed from it). */
+		if (llen + 2 > cmd_line_limit(&s->cs, line, llen)) {
+			cmd_line_too_long(&s->cs, &r);
+			session_result(s, &r);
+			continue;
+		}
+		line[llen] = '\0';
+		cmd_dispatch(&s->cs, line, llen, &r);
+		session_result(s, &r);
+	}
+	return off;
+}
+
+/* The client closed or reset the connection. */
+static void
+session_peer_gone(struct session *s, int status)
+{
+	char line[256];
+
+	if (s->cs.state == SS_DATA || s->bdat_active || s->cs.state == SS_CHUNKING) {
+		if (status == IO_EOF) {
+			/* Half-closed: it may still read our answer. */
+			log_info("sess=%s client=%s premature end of data, nothing queued",
+			    s->cs.log_id, s->addr);
+			cmd_tx_reset(&s->cs);
+			s->bdat_active = 0;
+			session_say(s, R_PREMATURE_END, NULL, 1);
+		} else {
+			reply_format(R_DATA_RESET, NULL, line, sizeof(line));
+			log_info("sess=%s client=%s %s, nothing queued", s->cs.log_id, s->addr, line);
+			cmd_tx_reset(&s->cs);
+			s->dead = 1;
+		}
+		return;
+	}
+	if (SMTP_IN_TRANSACTION(s->cs.state))
+		log_info("sess=%s client=%s gone in a transaction, nothing queued", s->cs.log_id,
+		    s->addr);
+	s->dead = 1;
+}
+
+static void
+session_save_carry(struct session *s, const char *p, size_t n)
+{
+	free(s->carry);
+	s->carry = NULL;
+	s->carry_len = 0;
+	if (n == 0)
+		return;
+	s->carry = xmalloc(n);
+	memcpy(s->carry, p, n);
+	s->carry_len = n;
+}
+
+/* Process held input, then (readable) what the socket has. */
+static void
+session_drive(struct session *s, int readable)
+{
+	size_t len = s->carry_len, used;
+	ssize_t n;
+
+	if (len) {
+		memcpy(session_rbuf, s->carry, len);
+		free(s->carry);
+		s->carry = NULL;
+		s->carry_len = 0;
+	}
+	if (readable && !s->held_input) {
+		s->read_wants_write = 0;
+		n = io_read(&s->io, session_rbuf + len, SESSION_CARRY_MAX - len);
+		if (n > 0) {
+			len += (size_t)n;
+		} else if (n == IO_WANT_WRITE) {
+			s->read_wants_write = 1;
+		} else if (n != IO_AGAIN) {
+			/* Whatever partial line we held dies with the connection. */
+			session_peer_gone(s, (int)n);
+			return;
+		}
+	}
+	s->held_input = 0;
+	used = session_process(s, session_rbuf, len);
+	if (s->cs.state == SS_TLS_HANDSHAKE) {
+		/* CVE-2011-0411: plaintext pipelined after STARTTLS is never obeyed. */
+		if (used < len)
+			log_info("sess=%s discarded %zu byte(s) sent after STARTTLS", s->cs.log_id,
+			    len - used);
+		s->held_input = 0;
+		return;
+	}
+	session_save_carry(s, session_rbuf + used, len - used);
+	if (s->carry_len == 0)
+		s->held_input = 0;
+}
+
+void
+session_resume(struct session *s)
+{
+	if (!s->busy && !s->closing && !s->dead && s->held_input)
+		session_drive(s, 0);
+	session_update(s);
+}
+
+/* --- TLS */
+
+static void
+session_handshake(struct session *s)
+{
+	int rc;
+
+	if (s->io.tls == NULL) {
+		if (s->d->tls == NULL || (s->io.tls = tls_conn_new(s->d->tls, s->io.fd)) == NULL) {
+			log_warnx("sess=%s cannot start TLS", s->cs.log_id);
+			s->dead = 1;
+			return;
+		}
+	}
+	rc = tls_conn_handshake(s->io.tls);
+	if (rc == TLS_WANT_READ) {
+		s->hs_want = EV_READ;
+		return;
+	}
+	if (rc == TLS_WANT_WRITE) {
+		s->hs_want = EV_WRITE;
+		return;
+	}
+	if (rc != TLS_OK) {
+		log_info("sess=%s client=%s TLS handshake failed: %s", s->cs.log_id, s->addr,
+		    tls_conn_error(s->io.tls));
+		s->dead = 1;
+		return;
+	}
+	s->hs_want = 0;
+	log_info("sess=%s client=%s tls=%s cipher=%s", s->cs.log_id, s->addr,
+	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
+	cmd_tls_started(&s->cs);
+	if (s->implicit_tls)
+		session_say(s, R_BANNER, s->d->conf.hostname, 0);
+	/* Data the client sent right after its Finished may already sit in GnuTLS. */
+	if (io_pending_in(&s->io) > 0)
+		session_drive(s, 1);
+}
+
+/* --- events */
+
+static void
+session_free(struct session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		session_list = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	session_n--;
+	if (s->sf)
+		spool_file_abort(s->sf);
+	if (s->committing)
+		spool_cancel(s->d->spool, s);
+	if (s->auth_pending)
+		auth_pool_cancel(s->d->auth, s);
+	if (s->mc)
+		milter_check_cancel(s->mc);
+	free(s->held);
+	if (s->timer)
+		event_free(s->timer);
+	event_free(s->ev);
+	log_info("sess=%s disconnect client=%s messages=%u seconds=%llu", s->cs.log_id, s->addr,
+	    s->nmsgs, (unsigned long long)((smtpd_mono_ms() - s->started_ms) / 1000));
+	io_close(&s->io);
+	cmd_session_free(&s->cs);
+	free(s->carry);
+	server_conn_closed(s->d->srv, &s->peer);
+	if (s->d->shutting_down && session_n == 0)
+		event_base_loopexit(s->d->base, NULL);
+	free(s);
+}
+
+/* Register the interest the session has now; free it when it is over. */
+static void
+session_update(struct session *s)
+{
+	short want = 0;
+	unsigned timeout;
+	struct timeval tv;
+
+	if (!s->dead && s->d->shutting_down && session_idle(s))
+		session_say(s, R_SHUTDOWN, NULL, 1);
+	for (;;) {
+		if (!s->dead && io_pending_out(&s->io) > 0) {
+			int rc = io_flush(&s->io);
+			if (rc < 0 && rc != IO_AGAIN)
+				s->dead = 1;
+		}
+		/* Input held back only for output that has drained meanwhile: go on with it. */
+		if (s->dead || s->busy || s->closing || !s->held_input ||
+		    s->cs.state == SS_TLS_HANDSHAKE || io_pending_out(&s->io) > SESSION_OUT_HIGH)
+			break;
+		session_drive(s, 0);
+	}
+	if (s->dead || (s->closing && io_pending_out(&s->io) == 0)) {
+		session_free(s);
+		return;
+	}
+	if (io_pending_out(&s->io) > 0)
+		want |= EV_WRITE;
+	if (s->cs.state == SS_TLS_HANDSHAKE) {
+		if (!(want & EV_WRITE)) {
+			if (s->hs_want == 0) {
+				session_handshake(s);
+				if (s->dead) {
+					session_free(s);
+					return;
+				}
+				if (s->cs.state != SS_TLS_HANDSHAKE) {
+					session_update(s);
+					return;
+				}
+			}
+			want |= s->hs_want;
+		}
+	} else if (!s->busy && !s->closing && !s->held_input &&
+	    io_pending_out(&s->io) <= SESSION_OUT_HIGH) {
+		want |= s->read_wants_write ? EV_WRITE : EV_READ;
+	}
+	timeout = (s->cs.state == SS_DATA || s->bdat_active) ? s->d->cfg->smtpd_data_timeout :
+	    s->d->cfg->smtpd_command_timeout;
+	if (want == s->ev_flags && timeout == s->ev_timeout)
+		goto pending_tls;
+	event_del(s->ev);
+	s->ev_flags = want;
+	s->ev_timeout = timeout;
+	if (want == 0)
+		return;		/* waiting for our own work, not for the client */
+	event_assign(s->ev, s->d->base, s->io.fd, want | EV_PERSIST, session_on_event, s);
+	tv.tv_sec = timeout ? (time_t)timeout : 1;
+	tv.tv_usec = 0;
+	event_add(s->ev, &tv);
+pending_tls:
+	if ((want & EV_READ) && io_pending_in(&s->io) > 0)
+		event_active(s->ev, EV_READ, 0);
+}
+
+static void
+session_timeout(struct session *s)
+{
+	int data = s->cs.state == SS_DATA || s->bdat_active;
+
+	if (s->closing || io_pending_out(&s->io) > 0 || s->cs.state == SS_TLS_HANDSHAKE) {
+		/* The client does not read or does not finish the handshake: just drop it. */
+		log_info("sess=%s client=%s timeout, dropped", s->cs.log_id, s->addr);
+		s->dead = 1;
+		return;
+	}
+	log_info("sess=%s client=%s %s", s->cs.log_id, s->addr,
+	    data ? "timeout during DATA, nothing queued" : "timeout waiting for a command");
+	cmd_tx_reset(&s->cs);
+	s->bdat_active = 0;
+	session_say(s, data ? R_DATA_TIMEOUT : R_TIMEOUT, NULL, 1);
+}
+
+static void
+session_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		session_timeout(s);
+	} else if (s->cs.state == SS_TLS_HANDSHAKE) {
+		if (io_pending_out(&s->io) == 0)
+			session_handshake(s);
+	} else if (!s->busy && !s->closing) {
+		int readable = (what & EV_READ) || ((what & EV_WRITE) && s->read_wants_write);
+		if (io_pending_out(&s->io) > 0) {
+			int rc = io_flush(&s->io);
+			if (rc < 0 && rc != IO_AGAIN)
+				s->dead = 1;
+		}
+		if (!s->dead && (readable || s->held_input) &&
+		    io_pending_out(&s->io) <= SESSION_OUT_HIGH)
+			session_drive(s, readable);
+	}
+	session_update(s);
+}
+
+void
+session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int implicit_tls)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	char id[16];
+
+	s->d = d;
+	snprintf(id, sizeof(id), "%08llx", (unsigned long long)++d->sessions_total);
+	cmd_session_init(&s->cs, &d->conf, id);
+	s->cs.tx_reset_hook = session_tx_hook;
+	s->cs.hook_ctx = s;
+	s->cs.starttls_ok = d->tls != NULL && !implicit_tls;
+	io_init(&s->io, fd);
+	s->peer = *peer;
+	session_format_addr(peer, s->addr, sizeof(s->addr), &s->port);
+	s->implicit_tls = implicit_tls;
+	s->started_ms = smtpd_mono_ms();
+	s->ev = event_new(d->base, fd, 0, session_on_event, s);
+	s->ev_flags = -1;
+	s->next = session_list;
+	if (session_list)
+		session_list->prev = s;
+	session_list = s;
+	session_n++;
+	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
+	    implicit_tls ? " tls=implicit" : "");
+	if (implicit_tls)
+		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
+	else
+		session_say(s, R_BANNER, d->conf.hostname, 0);
+	session_update(s);
+}
+
+void
+session_shutdown_all(struct smtpd *d, int force)
+{
+	struct session *s, *next;
+
+	(void)d;
+	for (s = session_list; s; s = next) {
+		next = s->next;
+		if (s->closing || s->dead)
+			continue;
+		if (force || session_idle(s)) {
+			if (s->cs.state == SS_TLS_HANDSHAKE) {
+				s->dead = 1;
+			} else {
+				cmd_tx_reset(&s->cs);
+				s->bdat_active = 0;
+				session_say(s, R_SHUTDOWN, NULL, 1);
+			}
+		}
+		session_update(s);
+	}
+}

@@ -1,0 +1,76 @@
+/*
+ * session_int.h - the session structure and what session.c and
+ * session_msg.c call of each other. Private to those two files.
+ */
+#ifndef POSTERN_SESSION_INT_H
+#define POSTERN_SESSION_INT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "commands.h"
+#include "data.h"
+#include "io.h"
+#include "milter_link.h"
+#include "spool.h"
+#include "uuid.h"
+
+struct smtpd;
+struct event;
+
+#define SESSION_READ_CHUNK	(64 * 1024)
+#define SESSION_CARRY_MAX	(SESSION_READ_CHUNK + CMD_AUTH_LINE_MAX)
+#define SESSION_OUT_HIGH	(64 * 1024)	/* stop reading while this much output waits */
+#define SESSION_REPLY_MAX	4096
+
+struct session {
+	struct smtpd *d;
+	struct cmd_session cs;
+	struct io io;
+	struct event *ev;		/* the socket: read and/or write interest, idle timeout */
+	short ev_flags;			/* interest currently registered */
+	unsigned ev_timeout;
+	struct event *timer;		/* AUTH failure delay; created on first use */
+	char *carry;			/* input not yet processed */
+	size_t carry_len;
+	unsigned discarding : 1;	/* skipping an over-long command line to its LF */
+	unsigned held_input : 1;	/* carry holds whole lines waiting (not just a partial one) */
+	unsigned busy : 1;		/* a slow step runs; input waits */
+	unsigned closing : 1;		/* flush output, then close */
+	unsigned dead : 1;		/* close now */
+	unsigned implicit_tls : 1;
+	unsigned read_wants_write : 1;	/* TLS read needs the socket writable */
+	unsigned bdat_active : 1;	/* inside a BDAT chunk's bytes */
+	unsigned committing : 1;	/* a spool commit carries our callback */
+	unsigned auth_pending : 1;	/* an auth_pool job carries our callback */
+	short hs_want;			/* TLS handshake: EV_READ or EV_WRITE */
+	int held_verdict;		/* AUTH verdict waiting out the failure delay */
+	struct data_scan scan;
+	spool_file *sf;
+	uint64_t bdat_left;
+	uint64_t arrival_ms;
+	char msg_id[UUID_STR_SIZE];
+	struct cmd_result *held;	/* reply waiting for the milter check */
+	milter_check *mc;
+	struct sockaddr_storage peer;
+	char addr[INET6_ADDRSTRLEN];
+	unsigned port;
+	uint64_t started_ms;
+	unsigned nmsgs;
+	struct session *prev, *next;
+};
+
+/* session.c: queue a result's reply (logs refusals, honours close/flush); one reply line; go on after a slow step. */
+void session_send(struct session *s, const struct cmd_result *r);
+void session_say(struct session *s, int id, const char *arg, int close);
+void session_resume(struct session *s);
+
+/* session_msg.c: the transaction's spool file and its bytes. */
+void session_tx_hook(void *ctx);
+void session_data_begin(struct session *s, const struct cmd_result *r);
+size_t session_data(struct session *s, const char *buf, size_t len);
+void session_bdat_begin(struct session *s);
+size_t session_bdat(struct session *s, const char *buf, size_t len);
+
+#endif

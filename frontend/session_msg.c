@@ -1,0 +1,247 @@
+/*
+ * session_msg.c - the message side of a session: the spool file of a
+ * transaction, DATA and BDAT bytes through the scanner into it, the size
+ * and bare-newline verdicts, and the wait for the group commit before 250.
+ */
+#include "session.h"
+#include "session_int.h"
+#include "commands.h"
+#include "data.h"
+#include "log.h"
+#include "smtpd.h"
+#include "spool.h"
+#include "tls.h"
+#include "uuid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* --- the spool side of a transaction */
+
+void
+session_tx_hook(void *ctx)
+{
+	struct session *s = ctx;
+
+	/* The transaction ended before its commit: nothing of it may stay behind. */
+	if (s->sf) {
+		spool_file_abort(s->sf);
+		s->sf = NULL;
+	}
+	s->bdat_active = 0;
+}
+
+static const char *
+session_protocol(const struct session *s)
+{
+	static const char *const names[8] = {
+		"SMTP", "ESMTP", "SMTPS", "ESMTPS", "SMTPA", "ESMTPA", "SMTPSA", "ESMTPSA"
+	};
+	return names[(s->cs.esmtp ? 1 : 0) | (s->cs.tls ? 2 : 0) | (s->cs.authed ? 4 : 0)];
+}
+
+static const char *
+session_body_name(enum cmd_body b)
+{
+	switch (b) {
+	case BODY_7BIT:
+		return "7BIT";
+	case BODY_8BITMIME:
+		return "8BITMIME";
+	case BODY_BINARYMIME:
+		return "BINARYMIME";
+	default:
+		return "";
+	}
+}
+
+/* Start the message: new id, tmp file with the envelope. 0 ok, -1 failed. */
+static int
+session_spool_open(struct session *s)
+{
+	struct spool_envelope env;
+
+	uuid_v7(s->msg_id);
+	s->arrival_ms = smtpd_now_ms();
+	memset(&env, 0, sizeof(env));
+	env.id = s->msg_id;
+	env.arrival_ms = s->arrival_ms;
+	env.client_addr = s->addr;
+	env.client_port = s->port;
+	env.helo = s->cs.helo ? s->cs.helo : "";
+	env.protocol = session_protocol(s);
+	env.tls_version = s->io.tls ? tls_conn_version(s->io.tls) : NULL;
+	env.tls_cipher = s->io.tls ? tls_conn_cipher(s->io.tls) : NULL;
+	env.account = s->cs.account ? s->cs.account : "";
+	env.body = session_body_name(s->cs.body);
+	env.smtputf8 = s->cs.smtputf8;
+	env.sender = s->cs.sender ? s->cs.sender : "<>";
+	env.rcpts = s->cs.rcpts;
+	env.nrcpts = s->cs.nrcpts;
+	s->sf = spool_file_new(s->d->spool, &env);
+	return s->sf ? 0 : -1;
+}
+
+/* Message bytes from the scanner: to the spool, unless the message is already lost. */
+static void
+session_sink(void *ctx, const char *p, size_t n)
+{
+	struct session *s = ctx;
+	uint64_t limit = s->d->conf.size_limit;
+
+	if (s->sf == NULL)
+		return;
+	if ((limit && s->scan.size > limit) || (s->scan.bare && !s->scan.normalize)) {
+		/* Doomed: free the disk now, keep reading to the end marker. */
+		spool_file_abort(s->sf);
+		s->sf = NULL;
+		return;
+	}
+	spool_file_write(s->sf, p, n);
+}
+
+/* Why the message cannot be queued, or CMD_NO_REPLY. */
+static int
+session_tx_verdict(struct session *s)
+{
+	uint64_t limit = s->d->conf.size_limit;
+
+	if (s->scan.bare && !s->scan.normalize)
+		return R_BARE_NEWLINE;
+	if (limit && s->scan.size > limit)
+		return R_SIZE_DATA;
+	if (s->sf == NULL || spool_file_failed(s->sf))
+		return R_SYSTEM_FAILURE;
+	return CMD_NO_REPLY;
+}
+
+static void
+session_on_commit(void *arg, int ok)
+{
+	struct session *s = arg;
+	char size[32];
+
+	s->committing = 0;
+	s->busy = 0;
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->scan.size);
+	if (ok) {
+		s->nmsgs++;
+		log_info("sess=%s queued id=%s size=%s rcpts=%u from=%s account=%s client=%s",
+		    s->cs.log_id, s->msg_id, size, s->cs.nrcpts, s->cs.sender ? s->cs.sender : "<>",
+		    s->cs.account ? s->cs.account : "-", s->addr);
+		cmd_tx_reset(&s->cs);
+		session_say(s, R_QUEUED, s->msg_id, 0);
+	} else {
+		log_warnx("sess=%s id=%s not queued: spool commit failed", s->cs.log_id, s->msg_id);
+		cmd_tx_reset(&s->cs);
+		session_say(s, R_SYSTEM_FAILURE, NULL, 1);
+	}
+	session_resume(s);
+}
+
+/* End of DATA, or of the LAST chunk: refuse, or hand to the spool and wait. */
+static void
+session_message_end(struct session *s)
+{
+	int why = session_tx_verdict(s);
+
+	if (why != CMD_NO_REPLY) {
+		log_info("sess=%s id=%s rejected size=%llu", s->cs.log_id, s->msg_id,
+		    (unsigned long long)s->scan.size);
+		cmd_tx_reset(&s->cs);
+		session_say(s, why, NULL, why == R_SYSTEM_FAILURE);
+		return;
+	}
+	cmd_enter(&s->cs, SS_COMMIT);
+	s->busy = 1;
+	s->committing = 1;
+	spool_file_commit(s->sf, s->scan.size, session_on_commit, s);
+	s->sf = NULL;
+}
+
+void
+session_data_begin(struct session *s, const struct cmd_result *r)
+{
+	if (session_spool_open(s) != 0) {
+		cmd_tx_reset(&s->cs);
+		session_say(s, R_SYSTEM_FAILURE, NULL, 1);
+		return;
+	}
+	data_scan_init(&s->scan, DATA_MODE_DOT, s->d->normalize_bare);
+	session_send(s, r);
+}
+
+size_t
+session_data(struct session *s, const char *buf, size_t len)
+{
+	size_t n = data_scan_feed(&s->scan, buf, len, session_sink, s);
+
+	if (s->scan.done)
+		session_message_end(s);
+	return n;
+}
+
+static void
+session_chunk_end(struct session *s)
+{
+	int why;
+	char num[32];
+
+	s->bdat_active = 0;
+	if (s->cs.bdat_discard != CMD_NO_REPLY) {
+		struct cmd_result r;
+		cmd_result_init(&r);
+		cmd_result_set(&r, s->cs.bdat_discard, NULL);
+		r.close = s->cs.bdat_discard == R_SYSTEM_FAILURE;
+		cmd_count_error(&s->cs, &r);
+		session_send(s, &r);
+		s->cs.bdat_discard = CMD_NO_REPLY;
+		return;
+	}
+	if (s->cs.bdat_last) {
+		data_scan_finish(&s->scan, session_sink, s);
+		session_message_end(s);
+		return;
+	}
+	if ((why = session_tx_verdict(s)) != CMD_NO_REPLY) {
+		/* RFC 3030: the transaction fails; later chunks are skipped with 503. */
+		cmd_tx_reset(&s->cs);
+		session_say(s, why, NULL, why == R_SYSTEM_FAILURE);
+		return;
+	}
+	cmd_enter(&s->cs, SS_CHUNKING);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)s->cs.bdat_len);
+	session_say(s, R_BDAT_OK, num, 0);
+}
+
+void
+session_bdat_begin(struct session *s)
+{
+	if (s->cs.bdat_discard == CMD_NO_REPLY && s->sf == NULL) {
+		/* First chunk of the transaction. */
+		if (session_spool_open(s) != 0) {
+			cmd_tx_reset(&s->cs);
+			s->cs.bdat_discard = R_SYSTEM_FAILURE;
+		} else {
+			data_scan_init(&s->scan, s->cs.body == BODY_BINARYMIME ? DATA_MODE_BINARY :
+			    DATA_MODE_RAW, s->d->normalize_bare);
+		}
+	}
+	s->bdat_left = s->cs.bdat_len;
+	s->bdat_active = 1;
+	if (s->bdat_left == 0)
+		session_chunk_end(s);
+}
+
+size_t
+session_bdat(struct session *s, const char *buf, size_t len)
+{
+	size_t n = len < s->bdat_left ? len : (size_t)s->bdat_left;
+
+	if (s->cs.bdat_discard == CMD_NO_REPLY)
+		data_scan_feed(&s->scan, buf, n, session_sink, s);
+	s->bdat_left -= n;
+	if (s->bdat_left == 0)
+		session_chunk_end(s);
+	return n;
+}

@@ -1,0 +1,46 @@
+/*
+ * smtpd.h - what the parts of postern-smtpd share: the server context
+ * (settings, TLS credentials, AUTH pool, spool, milter list, counters).
+ * One instance, owned by main.c; sessions hold a pointer to it.
+ */
+#ifndef POSTERN_SMTPD_H
+#define POSTERN_SMTPD_H
+
+#include <stdint.h>
+
+#include "commands.h"
+
+struct event_base;
+struct postern_config;
+struct session;
+typedef struct tls_server tls_server;
+typedef struct auth_pool auth_pool;
+typedef struct auth_backoff auth_backoff;
+typedef struct spool spool;
+typedef struct milter_list milter_list;
+typedef struct server server;
+
+#define SMTPD_SHUTDOWN_GRACE	30	/* seconds in-flight transactions get after SIGTERM */
+
+struct smtpd {
+	struct event_base *base;
+	struct postern_config *cfg;	/* current settings (replaced on SIGHUP) */
+	struct cmd_conf conf;		/* derived from cfg for the protocol core */
+	tls_server *tls;		/* NULL: no certificate, no STARTTLS */
+	auth_pool *auth;
+	auth_backoff *backoff;
+	spool *spool;
+	milter_list *milters;		/* current list */
+	milter_list **old_milters;	/* replaced lists, kept while checks may use them */
+	unsigned nold_milters;
+	server *srv;
+	int normalize_bare;		/* smtpd_bare_newline = normalize */
+	int shutting_down;
+	uint64_t sessions_total;	/* for session ids */
+};
+
+/* Milliseconds of the real-time clock (arrival times) and a monotonic one (backoff). */
+uint64_t smtpd_now_ms(void);
+uint64_t smtpd_mono_ms(void);
+
+#endif

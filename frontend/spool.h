@@ -1,0 +1,73 @@
+/*
+ * spool.h - the durable spool of accepted messages, with group commit.
+ *
+ * A message streams into SPOOL/tmp/<id> while it arrives; committing it
+ * fsyncs the file, renames it to SPOOL/new/<id> and fsyncs new/, all on one
+ * worker thread that batches every commit pending at the time (one
+ * directory fsync per batch). The caller hears back on the event loop and
+ * only then may say 250. File format: README "Spool format".
+ */
+#ifndef POSTERN_SPOOL_H
+#define POSTERN_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct spool spool;
+typedef struct spool_file spool_file;
+struct event_base;
+
+#define SPOOL_VERSION	1
+
+/* What the header block of a spool file records. Strings may be "" but not NULL (except tls_*). */
+struct spool_envelope {
+	const char *id;			/* UUIDv7, also the file name */
+	uint64_t arrival_ms;		/* unix time in milliseconds, DATA/first BDAT */
+	const char *client_addr;	/* numeric address */
+	unsigned client_port;
+	const char *helo;
+	const char *protocol;		/* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+	const char *tls_version;	/* NULL: plain text */
+	const char *tls_cipher;
+	const char *account;		/* "" when not authenticated */
+	const char *body;		/* "7BIT", "8BITMIME", "BINARYMIME" or "" */
+	int smtputf8;
+	const char *sender;		/* "<a@b>" or "<>" */
+	char *const *rcpts;		/* "<x@y>" each */
+	size_t nrcpts;
+};
+
+/*
+ * Open (creating tmp/ and new/ when missing) and start the commit worker.
+ * Stale tmp/ files of an earlier run are removed. NULL with err on failure.
+ * base: where commit results are delivered (evthread_use_pthreads() first).
+ */
+spool *spool_open(struct event_base *base, const char *dir, char *err, size_t errlen);
+/* Wait for the commits in flight (their callbacks run), stop the worker, free. */
+void spool_close(spool *sp);
+/* Commits queued or running (for shutdown). */
+unsigned spool_busy(const spool *sp);
+
+/* Create tmp/<env->id> and write the header block; NULL on error (logged). */
+spool_file *spool_file_new(spool *sp, const struct spool_envelope *env);
+/* Append message bytes (buffered). A write error is remembered: see spool_file_failed. */
+void spool_file_write(spool_file *f, const char *p, size_t n);
+int spool_file_failed(const spool_file *f);
+/* Give up: close and unlink the tmp file, free f. */
+void spool_file_abort(spool_file *f);
+
+/*
+ * done(arg, ok) runs later on the loop thread: ok = 1 once the message is
+ * durably in new/, 0 when it is not there (tmp file removed). f belongs to
+ * the spool from here on. size: message bytes, recorded in the header.
+ */
+typedef void (*spool_done_fn)(void *arg, int ok);
+void spool_file_commit(spool_file *f, uint64_t size, spool_done_fn done, void *arg);
+/* The caller went away: its pending commits go on, their callbacks are dropped. */
+void spool_cancel(spool *sp, void *arg);
+
+/* Header block writer (unit tests): returns the length written into out, 0 if it did not fit. */
+size_t spool_format_header(const struct spool_envelope *env, char *out, size_t outsize,
+    size_t *size_field_off);
+
+#endif

@@ -1,0 +1,292 @@
+/* test_smtpd_spool.c - frontend/spool.c: header block, write + group commit, abort, stale tmp cleanup. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "spool.h"
+#include "uuid.h"
+
+static char dir[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_smtpd_spool.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int
+count_files(const char *sub)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void
+fill_env(struct spool_envelope *env, const char *id, char **rcpts, size_t n)
+{
+	memset(env, 0, sizeof(*env));
+	env->id = id;
+	env->arrival_ms = 1700000000123ULL;
+	env->client_addr = "192.0.2.1";
+	env->client_port = 40000;
+	env->helo = "client\x01.example";
+	env->protocol = "ESMTPSA";
+	env->tls_version = "TLSv1.3";
+	env->tls_cipher = "TLS_AES_256_GCM_SHA384";
+	env->account = "alice";
+	env->body = "8BITMIME";
+	env->smtputf8 = 0;
+	env->sender = "<alice@example.com>";
+	env->rcpts = rcpts;
+	env->nrcpts = n;
+}
+
+static void
+test_header_format(void **state)
+{
+	char *rcpts[] = { "<b@example.org>", "<c@example.net>" };
+	struct spool_envelope env;
+	char out[2048];
+	size_t off, n;
+
+	(void)state;
+	fill_env(&env, "0190c1a2-7b3c-7d4e-8f00-123456789abc", rcpts, 2);
+	n = spool_format_header(&env, out, sizeof(out), &off);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_string_equal(out,
+	    "postern-spool 1\n"
+	    "id 0190c1a2-7b3c-7d4e-8f00-123456789abc\n"
+	    "arrival 1700000000123\n"
+	    "client-address 192.0.2.1\n"
+	    "client-port 40000\n"
+	    "helo client?.example\n"
+	    "protocol ESMTPSA\n"
+	    "tls-version TLSv1.3\n"
+	    "tls-cipher TLS_AES_256_GCM_SHA384\n"
+	    "account alice\n"
+	    "body 8BITMIME\n"
+	    "smtputf8 no\n"
+	    "sender <alice@example.com>\n"
+	    "rcpt <b@example.org>\n"
+	    "rcpt <c@example.net>\n"
+	    "size 00000000000000000000\n"
+	    "\n");
+	assert_memory_equal(out + off, "00000000000000000000\n", 21);
+	/* Too small a buffer fails cleanly. */
+	assert_int_equal(spool_format_header(&env, out, 40, &off), 0);
+}
+
+struct done_rec {
+	int calls;
+	int ok;
+	struct event_base *base;
+	int want;
+};
+
+static void
+on_done(void *arg, int ok)
+{
+	struct done_rec *d = arg;
+
+	d->calls++;
+	d->ok += ok;
+	if (d->calls == d->want)
+		event_base_loopbreak(d->base);
+}
+
+/* Keeps the loop alive while the worker runs, and bounds the wait. */
+static void
+on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void
+dispatch(struct event_base *base)
+{
+	struct timeval tv = { 30, 0 };
+	struct event *ka = evtimer_new(base, on_keepalive, base);
+
+	evtimer_add(ka, &tv);
+	event_base_dispatch(base);
+	event_free(ka);
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+test_write_commit_abort(void **state)
+{
+	char *rcpts[] = { "<b@example.org>" };
+	struct event_base *base = event_base_new();
+	struct spool_envelope env;
+	struct done_rec rec = { 0, 0, base, 1 };
+	char id[UUID_STR_SIZE], id2[UUID_STR_SIZE], path[512], big[40000], *data, *body;
+	spool *sp;
+	spool_file *f;
+	char err[256];
+	size_t len;
+
+	(void)state;
+	/* A stale file of a crashed run goes away at open. */
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	mkdir(path, 0750);
+	snprintf(path, sizeof(path), "%s/tmp/stale", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	sp = spool_open(base, dir, err, sizeof(err));
+	assert_non_null(sp);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(count_files("new"), 0);
+
+	/* Write (small and large spans), commit, wait for the loop callback. */
+	uuid_v7(id);
+	fill_env(&env, id, rcpts, 1);
+	f = spool_file_new(sp, &env);
+	assert_non_null(f);
+	spool_file_write(f, "Subject: t\r\n\r\n", 14);
+	memset(big, 'x', sizeof(big));
+	spool_file_write(f, big, sizeof(big));
+	spool_file_write(f, "\r\n", 2);
+	assert_false(spool_file_failed(f));
+	spool_file_commit(f, 14 + sizeof(big) + 2, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.ok, 1);
+	assert_int_equal(spool_busy(sp), 0);
+	assert_int_equal(count_files("new"), 1);
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	data = read_file(path, &len);
+	assert_non_null(strstr(data, "size 00000000000000040016\n"));
+	body = strstr(data, "\n\n");
+	assert_non_null(body);
+	body += 2;
+	assert_int_equal(len - (size_t)(body - data), 40016);
+	assert_memory_equal(body, "Subject: t\r\n\r\nxxx", 17);
+	free(data);
+
+	/* Abort leaves nothing. */
+	uuid_v7(id2);
+	fill_env(&env, id2, rcpts, 1);
+	f = spool_file_new(sp, &env);
+	assert_non_null(f);
+	spool_file_write(f, "x", 1);
+	spool_file_abort(f);
+	assert_int_equal(count_files("new"), 1);
+
+	/* A bad id is refused. */
+	fill_env(&env, "../escape", rcpts, 1);
+	assert_null(spool_file_new(sp, &env));
+
+	/* The files created ahead go at close: tmp/ is empty, so the abort left nothing. */
+	spool_close(sp);
+	assert_int_equal(count_files("tmp"), 0);
+	assert_int_equal(count_files("new"), 1);
+	event_base_free(base);
+}
+
+static void
+test_group_commit_and_cancel(void **state)
+{
+	char *rcpts[] = { "<b@example.org>" };
+	struct event_base *base = event_base_new();
+	struct spool_envelope env;
+	struct done_rec rec = { 0, 0, base, 200 }, canceled = { 0, 0, base, 1000 };
+	char id[UUID_STR_SIZE], err[256];
+	spool *sp;
+	int i;
+
+	(void)state;
+	sp = spool_open(base, dir, err, sizeof(err));
+	assert_non_null(sp);
+	/* Many commits at once: the worker batches them; every callback comes. */
+	for (i = 0; i < 201; i++) {
+		spool_file *f;
+		uuid_v7(id);
+		fill_env(&env, id, rcpts, 1);
+		f = spool_file_new(sp, &env);
+		assert_non_null(f);
+		spool_file_write(f, "hello\r\n", 7);
+		/* The last one's session "went away": its commit happens, its callback does not. */
+		spool_file_commit(f, 7, on_done, i < 200 ? (void *)&rec : (void *)&canceled);
+		if (i == 200)
+			spool_cancel(sp, &canceled);
+	}
+	dispatch(base);
+	assert_int_equal(rec.calls, 200);
+	assert_int_equal(rec.ok, 200);
+	spool_close(sp);		/* drains */
+	assert_int_equal(canceled.calls, 0);
+	assert_int_equal(count_files("new"), 201);
+	assert_int_equal(count_files("tmp"), 0);
+	event_base_free(base);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_format),
+		cmocka_unit_test_setup_teardown(test_write_commit_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit_and_cancel, setup, teardown),
+	};
+
+	evthread_use_pthreads();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
