@@ -30,11 +30,22 @@ build_and_check() {
 	fi
 }
 
+# Sum automake's "# PASS:" / "# FAIL:" lines of a build's test-suite.log.
+count() {
+	awk -v k="$2" '$1 == "#" && $2 == k":" { n += $3 } END { print n + 0 }' "$1/test-suite.log"
+}
+
 autoreconf -fi >/dev/null
 build_and_check build
+passed=$(count build PASS) failed=$(count build FAIL)
+echo "== the C unit tests and fuzz replays again under valgrind (leaks are errors)"
+make -C build -j"$jobs" check-valgrind || { tail -n 120 build/test-suite.log; exit 1; }
+passed=$((passed + $(count build PASS))) failed=$((failed + $(count build FAIL)))
 if [ "${POSTERN_SANITIZE:-yes}" != no ]; then
-	echo "== again under AddressSanitizer + UndefinedBehaviorSanitizer"
+	echo "== everything again under AddressSanitizer + UndefinedBehaviorSanitizer"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		build_and_check build-san --enable-sanitizers
+	passed=$((passed + $(count build-san PASS))) failed=$((failed + $(count build-san FAIL)))
 fi
 echo "All test suites passed."
+echo "tests: $passed passed, $failed failed"
