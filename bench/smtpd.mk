@@ -7,8 +7,9 @@ bench_bench_smtpd_conn_LDADD = $(GNUTLS_LIBS)
 CLEANFILES += bench/bench_smtpd_conn
 EXTRA_DIST += bench/bench_smtpd
 
-bench-smtpd: frontend/postern-smtpd bench/bench_smtpd_conn
+# With postern-milter attached, side by side with a private Postfix + the same milter.
+bench-smtpd: frontend/postern-smtpd bench/bench_smtpd_conn milter/postern-milter
 	$(PYTHON3) $(srcdir)/bench/bench_smtpd --smtpd frontend/postern-smtpd \
-		--conn bench/bench_smtpd_conn $(BENCH_ARGS)
+		--conn bench/bench_smtpd_conn --milter milter/postern-milter $(BENCH_ARGS)
 
 .PHONY: bench-smtpd

@@ -569,6 +569,17 @@ cmd_rcpt(struct cmd_session *s, char *args, struct cmd_result *r)
 	cmd_reply_n(r, R_RCPT_OK, path, plen);
 }
 
+void
+cmd_rcpt_drop_last(struct cmd_session *s)
+{
+	if (s->nrcpts == 0)
+		return;
+	free(s->rcpts[--s->nrcpts]);
+	s->rcpts[s->nrcpts] = NULL;
+	if (s->nrcpts == 0 && s->state == SS_RCPT)
+		cmd_enter(s, SS_MAIL);
+}
+
 /* --- DATA / BDAT */
 
 static void

@@ -22,7 +22,7 @@
 enum smtp_state {
 	SS_INIT,		/* banner sent; EHLO/HELO not yet */
 	SS_GREETED,		/* EHLO/HELO done, no transaction */
-	SS_MILTER,		/* MAIL accepted, checking the milter connection */
+	SS_MILTER,		/* unused: milter verdicts wait with the session "busy" */
 	SS_MAIL,		/* sender accepted, no recipient yet */
 	SS_RCPT,		/* one or more recipients */
 	SS_DATA,		/* reading a DATA body */
@@ -62,7 +62,7 @@ enum cmd_action {
 	ACT_AUTH_VERIFY,	/* s->creds are ready: check them off the loop */
 	ACT_DATA,		/* after 354: stream the body */
 	ACT_BDAT,		/* read s->bdat_len bytes, then cmd_bdat_done() */
-	ACT_MILTER		/* check the milters, then send the reply (or 421) */
+	ACT_MILTER		/* MAIL accepted: the milters see it before the reply goes out */
 };
 
 struct cmd_result {
@@ -87,6 +87,7 @@ struct cmd_session {
 	int esmtp;			/* greeted with EHLO */
 	char *helo;
 	char *account;			/* after AUTH */
+	const char *auth_type;		/* "PLAIN" or "LOGIN" (static), for the milter's {auth_type} */
 	unsigned errors;
 	unsigned auth_failures;
 	/* The transaction. */
@@ -131,6 +132,8 @@ void cmd_count_error(struct cmd_session *s, struct cmd_result *r);
 
 /* AUTH verdict (enum accounts_verdict) for the credentials taken at ACT_AUTH_VERIFY. */
 void cmd_auth_verdict(struct cmd_session *s, int verdict, struct cmd_result *r);
+/* A milter refused the recipient just accepted: forget it (back to MAIL if it was the only one). */
+void cmd_rcpt_drop_last(struct cmd_session *s);
 /* End the transaction (RSET semantics) and go back to the idle state. */
 void cmd_tx_reset(struct cmd_session *s);
 /* Prepare the first line after the greeting is done (used for the banner). */

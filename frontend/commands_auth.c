@@ -110,6 +110,7 @@ cmd_auth(struct cmd_session *s, char *args, struct cmd_result *r)
 		cmd_result_set(r, R_AUTH_UNSUPPORTED, mech);
 		return;
 	}
+	s->auth_type = m == AUTH_MECH_PLAIN ? "PLAIN" : "LOGIN";
 	if (*resp && strcmp(resp, "*") == 0) {
 		cmd_result_set(r, R_AUTH_CANCELED, NULL);
 		return;

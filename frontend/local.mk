@@ -14,7 +14,8 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/io.c frontend/io.h \
 	frontend/spool.c frontend/spool.h \
 	frontend/uuid.c frontend/uuid.h \
-	frontend/milter_link.c frontend/milter_link.h \
+	$(MC_SOURCES) \
+	frontend/session_milter.c frontend/session_mods.c \
 	frontend/tls.c frontend/tls.h \
 	frontend/auth.c frontend/auth.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)

@@ -7,7 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
-#include "milter_link.h"
+#include "milter_client.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -136,6 +136,21 @@ smtpd_drop_privileges(const postern_config *cfg)
 	log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
 }
 
+/* smtpd_milters with the milter_* settings; reused connections are kept per milter. */
+static mc_list *
+smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
+{
+	struct mc_options opt = {
+		.timeout_s = cfg->milter_timeout,
+		.default_action = cfg->milter_default_action,
+		.tmpdir = NULL,
+		.max_body = 0,
+		.pool_max = MC_POOL_MAX_DEFAULT,
+	};
+
+	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);
+}
+
 /* SIGHUP: settings, accounts, certificate, milters. Listeners, spool and user need a restart. */
 static void
 smtpd_reload(struct smtpd *d)
@@ -143,7 +158,7 @@ smtpd_reload(struct smtpd *d)
 	char err[CONFIG_ERR_MAX];
 	postern_config *cfg, *old = d->cfg;
 	accounts *acc;
-	milter_list *ml;
+	mc_list *ml;
 
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
@@ -155,7 +170,7 @@ smtpd_reload(struct smtpd *d)
 		config_free(cfg);
 		return;
 	}
-	if ((ml = milter_list_parse(cfg->smtpd_milters, err, sizeof(err))) == NULL) {
+	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
 		accounts_free(acc);
 		config_free(cfg);
@@ -180,14 +195,13 @@ smtpd_reload(struct smtpd *d)
 		log_warnx("removing the TLS certificate takes effect at restart");
 	}
 	auth_pool_set_accounts(d->auth, acc);
-	/* Checks in flight may still walk the old list: keep it until exit. */
-	d->old_milters = xrealloc(d->old_milters, (d->nold_milters + 1) * sizeof(*d->old_milters));
-	d->old_milters[d->nold_milters++] = d->milters;
+	/* Sessions hold their own reference: the old list lives until the last one ends. */
+	mc_list_free(d->milters);
 	d->milters = ml;
 	smtpd_apply_config(d, cfg);
 	config_free(old);
 	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
-	    milter_list_count(ml));
+	    mc_list_count(ml));
 }
 
 static void
@@ -295,7 +309,7 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
-	if ((d->milters = milter_list_parse(cfg->smtpd_milters, err, sizeof(err))) == NULL) {
+	if ((d->milters = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", cfg->path, err);
 		return 1;
 	}
@@ -340,7 +354,7 @@ main(int argc, char **argv)
 	for (i = 0; i < 3; i++)
 		evsignal_add(sigs[i], NULL);
 	log_info("postern-smtpd ready: %s, %zu account(s), %zu milter(s), TLS %s, spool %s",
-	    cfg->smtpd_hostname, accounts_count(acc), milter_list_count(d->milters),
+	    cfg->smtpd_hostname, accounts_count(acc), mc_list_count(d->milters),
 	    d->tls ? "on" : "off", cfg->smtpd_spool_dir);
 
 	event_base_dispatch(d->base);
@@ -354,10 +368,7 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 	if (ev_grace)
 		event_free(ev_grace);
-	milter_list_free(d->milters);
-	for (i = 0; i < (int)d->nold_milters; i++)
-		milter_list_free(d->old_milters[i]);
-	free(d->old_milters);
+	mc_list_free(d->milters);
 	tls_server_free(d->tls);
 	config_free(d->cfg);
 	event_base_free(d->base);

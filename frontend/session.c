@@ -3,7 +3,7 @@
  * shared buffer and parsed in place; a session keeps only what it could
  * not finish (a partial command line, or input held while a slow step
  * runs), so an idle connection owns no buffers at all. Replies go out
- * through io.c; everything slow (crypt(3), fsync, milter connect) runs
+ * through io.c; everything slow (crypt(3), fsync, milter verdicts) runs
  * elsewhere while the session's input waits ("busy").
  */
 #include "session.h"
@@ -15,7 +15,6 @@
 #include "data.h"
 #include "io.h"
 #include "log.h"
-#include "milter_link.h"
 #include "server.h"
 #include "smtpd.h"
 #include "spool.h"
@@ -183,39 +182,13 @@ session_auth_submit(struct session *s)
 	s->cs.creds = NULL;
 }
 
-/* --- milter check (milter_link.c) */
-
-static void
-session_on_milter(void *arg, int ok)
-{
-	struct session *s = arg;
-	struct cmd_result *r = s->held;
-	const char *action = s->d->cfg->milter_default_action;
-
-	s->mc = NULL;
-	s->held = NULL;
-	s->busy = 0;
-	if (!ok)
-		log_warnx("sess=%s milter unreachable, default action %s", s->cs.log_id, action);
-	if (ok || strcmp(action, "accept") == 0) {
-		cmd_enter(&s->cs, SS_MAIL);
-		session_send(s, r);
-	} else if (strcmp(action, "reject") == 0) {
-		cmd_tx_reset(&s->cs);
-		session_say(s, R_SERVER_ERROR, NULL, 0);
-	} else {
-		cmd_tx_reset(&s->cs);
-		session_say(s, R_SERVICE_UNAVAILABLE, NULL, 1);
-	}
-	free(r);
-	session_resume(s);
-}
-
 /* --- command results */
 
 static void
 session_result(struct session *s, struct cmd_result *r)
 {
+	if (session_milter_result(s, r))
+		return;		/* the milters' verdict sends it (session_milter.c) */
 	switch (r->action) {
 	case ACT_STARTTLS:
 		session_send(s, r);
@@ -231,19 +204,6 @@ session_result(struct session *s, struct cmd_result *r)
 		return;
 	case ACT_BDAT:
 		session_bdat_begin(s);
-		return;
-	case ACT_MILTER:
-		if (milter_list_count(s->d->milters) == 0) {
-			session_send(s, r);
-			return;
-		}
-		s->held = xmalloc(sizeof(*r));
-		memcpy(s->held, r, sizeof(*r));
-		s->held->action = ACT_NONE;
-		s->busy = 1;
-		cmd_enter(&s->cs, SS_MILTER);
-		s->mc = milter_check_start(s->d->base, s->d->milters, s->d->cfg->milter_timeout,
-		    session_on_milter, s);
 		return;
 	default:
 		session_send(s, r);
@@ -452,7 +412,7 @@ session_handshake(struct session *s)
 	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
 	cmd_tls_started(&s->cs);
 	if (s->implicit_tls)
-		session_say(s, R_BANNER, s->d->conf.hostname, 0);
+		session_milter_start(s);	/* the banner, once the milters saw the connection */
 	/* Data the client sent right after its Finished may already sit in GnuTLS. */
 	if (io_pending_in(&s->io) > 0)
 		session_drive(s, 1);
@@ -476,8 +436,7 @@ session_free(struct session *s)
 		spool_cancel(s->d->spool, s);
 	if (s->auth_pending)
 		auth_pool_cancel(s->d->auth, s);
-	if (s->mc)
-		milter_check_cancel(s->mc);
+	session_milter_free(s);
 	free(s->held);
 	if (s->timer)
 		event_free(s->timer);
@@ -630,7 +589,7 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 	if (implicit_tls)
 		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
 	else
-		session_say(s, R_BANNER, d->conf.hostname, 0);
+		session_milter_start(s);
 	session_update(s);
 }
 

@@ -12,7 +12,7 @@
 #include "commands.h"
 #include "data.h"
 #include "io.h"
-#include "milter_link.h"
+#include "milter_client.h"
 #include "spool.h"
 #include "uuid.h"
 
@@ -51,8 +51,14 @@ struct session {
 	uint64_t bdat_left;
 	uint64_t arrival_ms;
 	char msg_id[UUID_STR_SIZE];
-	struct cmd_result *held;	/* reply waiting for the milter check */
-	milter_check *mc;
+	struct cmd_result *held;	/* reply waiting for the milters' verdict */
+	mc_session *mcs;		/* NULL: no milters configured */
+	int mc_stage;			/* enum session_mc_stage: the event awaiting a verdict */
+	unsigned mc_tx : 1;		/* the milters saw MAIL of the open transaction */
+	unsigned mc_paused : 1;		/* mc_body() asked us to stop reading */
+	unsigned mc_eom_wait : 1;	/* end of data reached while paused */
+	char *mc_reply;			/* BDAT: a milter's refusal, sent once the chunk is skipped */
+	int mc_reply_close;
 	struct sockaddr_storage peer;
 	char addr[INET6_ADDRSTRLEN];
 	unsigned port;
@@ -67,10 +73,27 @@ void session_say(struct session *s, int id, const char *arg, int close);
 void session_resume(struct session *s);
 
 /* session_msg.c: the transaction's spool file and its bytes. */
+struct spool_envelope;
+void session_envelope(struct session *s, struct spool_envelope *env);
+void session_commit(struct session *s);
 void session_tx_hook(void *ctx);
 void session_data_begin(struct session *s, const struct cmd_result *r);
 size_t session_data(struct session *s, const char *buf, size_t len);
 void session_bdat_begin(struct session *s);
 size_t session_bdat(struct session *s, const char *buf, size_t len);
+
+/* session_milter.c: the milter client on the session's events. */
+enum session_mc_stage { MCS_NONE, MCS_CONNECT, MCS_HELO, MCS_MAIL, MCS_RCPT, MCS_DATA,
+	MCS_BDAT, MCS_EOM };
+void session_milter_start(struct session *s);
+int session_milter_result(struct session *s, struct cmd_result *r);
+void session_milter_body(struct session *s, const char *p, size_t n);
+void session_milter_eom(struct session *s);
+void session_milter_tx_end(struct session *s);
+void session_milter_free(struct session *s);
+void session_reply_text(struct session *s, const char *text, int close);
+
+/* session_mods.c: rewrite the spool file with the milters' edits. 0 ok, -1 failed (logged). */
+int session_apply_mods(struct session *s, const struct mc_mods *m, uint64_t *size);
 
 #endif

@@ -14,6 +14,7 @@
 #include "uuid.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- the spool side of a transaction */
@@ -29,6 +30,7 @@ session_tx_hook(void *ctx)
 		s->sf = NULL;
 	}
 	s->bdat_active = 0;
+	session_milter_tx_end(s);
 }
 
 static const char *
@@ -55,14 +57,12 @@ session_body_name(enum cmd_body b)
 	}
 }
 
-/* Start the message: new id, tmp file with the envelope. 0 ok, -1 failed. */
-static int
-session_spool_open(struct session *s)
+/* The envelope of the open transaction as the spool records it (strings borrowed). */
+void
+session_envelope(struct session *s, struct spool_envelope *env_out)
 {
 	struct spool_envelope env;
 
-	uuid_v7(s->msg_id);
-	s->arrival_ms = smtpd_now_ms();
 	memset(&env, 0, sizeof(env));
 	env.id = s->msg_id;
 	env.arrival_ms = s->arrival_ms;
@@ -78,6 +78,19 @@ session_spool_open(struct session *s)
 	env.sender = s->cs.sender ? s->cs.sender : "<>";
 	env.rcpts = s->cs.rcpts;
 	env.nrcpts = s->cs.nrcpts;
+	*env_out = env;
+}
+
+/* Start the message: new id (milters: given at MAIL), tmp file with the envelope. 0 ok, -1 failed. */
+static int
+session_spool_open(struct session *s)
+{
+	struct spool_envelope env;
+
+	if (s->mcs == NULL)
+		uuid_v7(s->msg_id);
+	s->arrival_ms = smtpd_now_ms();
+	session_envelope(s, &env);
 	s->sf = spool_file_new(s->d->spool, &env);
 	return s->sf ? 0 : -1;
 }
@@ -98,6 +111,7 @@ session_sink(void *ctx, const char *p, size_t n)
 		return;
 	}
 	spool_file_write(s->sf, p, n);
+	session_milter_body(s, p, n);
 }
 
 /* Why the message cannot be queued, or CMD_NO_REPLY. */
@@ -152,6 +166,17 @@ session_message_end(struct session *s)
 		session_say(s, why, NULL, why == R_SYSTEM_FAILURE);
 		return;
 	}
+	if (s->mcs) {
+		session_milter_eom(s);	/* its verdict commits (session_milter.c) */
+		return;
+	}
+	session_commit(s);
+}
+
+/* Hand the finished message to the spool; the 250 waits for the commit. */
+void
+session_commit(struct session *s)
+{
 	cmd_enter(&s->cs, SS_COMMIT);
 	s->busy = 1;
 	s->committing = 1;
@@ -188,6 +213,15 @@ session_chunk_end(struct session *s)
 	char num[32];
 
 	s->bdat_active = 0;
+	if (s->cs.bdat_discard != CMD_NO_REPLY && s->mc_reply) {
+		/* A milter refused the transaction at its first chunk. */
+		char *reply = s->mc_reply;
+		s->mc_reply = NULL;
+		s->cs.bdat_discard = CMD_NO_REPLY;
+		session_reply_text(s, reply, 0);
+		free(reply);
+		return;
+	}
 	if (s->cs.bdat_discard != CMD_NO_REPLY) {
 		struct cmd_result r;
 		cmd_result_init(&r);

@@ -17,7 +17,7 @@ typedef struct tls_server tls_server;
 typedef struct auth_pool auth_pool;
 typedef struct auth_backoff auth_backoff;
 typedef struct spool spool;
-typedef struct milter_list milter_list;
+typedef struct mc_list mc_list;
 typedef struct server server;
 
 #define SMTPD_SHUTDOWN_GRACE	30	/* seconds in-flight transactions get after SIGTERM */
@@ -30,9 +30,7 @@ struct smtpd {
 	auth_pool *auth;
 	auth_backoff *backoff;
 	spool *spool;
-	milter_list *milters;		/* current list */
-	milter_list **old_milters;	/* replaced lists, kept while checks may use them */
-	unsigned nold_milters;
+	mc_list *milters;		/* current smtpd_milters (sessions hold references) */
 	server *srv;
 	int normalize_bare;		/* smtpd_bare_newline = normalize */
 	int shutting_down;

@@ -9,7 +9,8 @@
  * measured at ~0.4 ms: too slow for the loop. The worker keeps a pool of
  * empty files created ahead; a message takes one. They are O_TMPFILE
  * files of tmp/ (no name: a crash or an abort leaves nothing to clean),
- * linked into new/<id> at commit. Where O_TMPFILE or /proc/self/fd is
+ * read-write (milter edits read a message back), linked into new/<id>
+ * at commit. Where O_TMPFILE or /proc/self/fd is
  * missing they are named tmp/p.<pid>.<n> and renamed instead.
  */
 #ifndef _GNU_SOURCE
@@ -128,6 +129,8 @@ spool_format_header(const struct spool_envelope *env, char *out, size_t outsize,
 	for (i = 0; i < env->nrcpts; i++)
 		if (spool_put(&p, end, "rcpt", env->rcpts[i]))
 			return 0;
+	if (env->quarantine && spool_put(&p, end, "quarantine", env->quarantine))
+		return 0;
 	/* Fixed width, rewritten in place at commit when the size is known. */
 	snprintf(num, sizeof(num), "%0*d", SPOOL_SIZE_DIGITS, 0);
 	if (spool_put(&p, end, "size", num))
@@ -202,7 +205,7 @@ spool_create_blank(spool *sp, struct spool_blank *b)
 
 	if (!sp->named) {
 		b->name[0] = '\0';
-		b->fd = openat(sp->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+		b->fd = openat(sp->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
 		if (b->fd < 0)
 			log_warn("spool: create in %s/tmp", sp->dir);
 		return b->fd < 0 ? -1 : 0;
@@ -211,7 +214,7 @@ spool_create_blank(spool *sp, struct spool_blank *b)
 	n = ++sp->seq;
 	pthread_mutex_unlock(&sp->mu);
 	snprintf(b->name, sizeof(b->name), "p.%ld.%lu", (long)getpid(), n);
-	b->fd = openat(sp->tmpfd, b->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	b->fd = openat(sp->tmpfd, b->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (b->fd < 0) {
 		log_warn("spool: create %s/tmp/%s", sp->dir, b->name);
 		return -1;
@@ -574,6 +577,15 @@ int
 spool_file_failed(const spool_file *f)
 {
 	return f->failed;
+}
+
+int
+spool_file_message_fd(spool_file *f, off_t *msg_off)
+{
+	spool_file_flush(f);
+	/* "size " digits "\n", then the blank line: the message follows. */
+	*msg_off = f->size_off + SPOOL_SIZE_DIGITS + 2;
+	return f->fd;
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct spool spool;
 typedef struct spool_file spool_file;
@@ -35,6 +36,7 @@ struct spool_envelope {
 	const char *sender;		/* "<a@b>" or "<>" */
 	char *const *rcpts;		/* "<x@y>" each */
 	size_t nrcpts;
+	const char *quarantine;		/* a milter's quarantine reason, or NULL */
 };
 
 /*
@@ -53,6 +55,11 @@ spool_file *spool_file_new(spool *sp, const struct spool_envelope *env);
 /* Append message bytes (buffered). A write error is remembered: see spool_file_failed. */
 void spool_file_write(spool_file *f, const char *p, size_t n);
 int spool_file_failed(const spool_file *f);
+/*
+ * Flush what is buffered and give the file's descriptor (still owned by f)
+ * and the offset where the message starts, to read it back (milter edits).
+ */
+int spool_file_message_fd(spool_file *f, off_t *msg_off);
 /* Give up: close and unlink the tmp file, free f. */
 void spool_file_abort(spool_file *f);
 

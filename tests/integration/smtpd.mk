@@ -11,7 +11,8 @@ TESTS += \
 	tests/integration/test_smtpd_data.py \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \
-	tests/integration/test_smtpd_memory.py
+	tests/integration/test_smtpd_memory.py \
+	tests/integration/test_smtpd_milter.py
 
 EXTRA_DIST += \
 	tests/integration/smtpd.py \
@@ -24,4 +25,5 @@ EXTRA_DIST += \
 	tests/integration/test_smtpd_data.py \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \
-	tests/integration/test_smtpd_memory.py
+	tests/integration/test_smtpd_memory.py \
+	tests/integration/test_smtpd_milter.py

@@ -1,0 +1,390 @@
+"""test_smtpd_milter.py - postern-smtpd as the MTA side of the milter protocol.
+
+(a) the content-rule corpus (tests/corpus/expected.txt) through postern-smtpd +
+    postern-milter gives the exact reply lines Postfix + postern-milter gives;
+(b) OpenDKIM, a milter nobody here wrote, signs behind postern-smtpd, and a
+    second OpenDKIM (verify mode, TestPublicKeys) behind a second postern-smtpd
+    finds the spooled signature valid (dkim=pass);
+(c) failures under milter_default_action = tempfail: the milter killed
+    mid-DATA, stopped (SIGSTOP) past milter_timeout, or speaking garbage give
+    exactly "421 4.3.2 Service not available", the connection closed, nothing
+    spooled; the next session after the milter is back is served;
+(d) milter_default_action = accept with the milter down: the message is queued;
+(e) verdicts and edits of a libmilter test filter (tests/unit/milters/test_filter):
+    multi-line reply verbatim, discard, a refused recipient, header/envelope
+    edits and quarantine, a replaced body, all as spooled.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import smtpd as h  # noqa: E402
+import postfix  # noqa: E402  (Milter: a milter process with its own config)
+
+MILTER_BIN = os.path.join(h.TOP_BUILDDIR, "milter", "postern-milter")
+CORPUS = os.path.join(h.TOP_SRCDIR, "tests", "corpus")
+CORPUS_PASSWORD = "corpus-password"
+UNAVAILABLE = "421 4.3.2 Service not available"
+OPENDKIM = shutil.which("opendkim") or "/usr/sbin/opendkim"
+TEST_FILTER = os.path.join(h.TOP_BUILDDIR, "tests", "unit", "milters", "test_filter")
+GENKEY = shutil.which("opendkim-genkey") or "/usr/sbin/opendkim-genkey"
+
+
+def start_milter(port, **settings):
+    base = {"milter_listen": "inet:127.0.0.1:%d" % port, "milter_user": ""}
+    base.update(settings)
+    m = postfix.Milter(MILTER_BIN, base, name="smtpd-milter")
+    return m.start(wait_port_num=port)
+
+
+def transact(d, sender, data, account=None, password=CORPUS_PASSWORD):
+    """One transaction on a new connection: (stage, reply line) of the last reply;
+    stage is "mail", "rcpt" or "data"."""
+    with d.client() as c:
+        c.ehlo()
+        if account:
+            r = c.cmd("AUTH PLAIN " + h.plain_b64(account, password))
+            if not r.startswith("235"):
+                return ("auth", r)
+        r = c.cmd("MAIL FROM:<%s>" % ("" if sender == "<>" else sender))
+        if not r.startswith("250"):
+            return ("mail", r)
+        r = c.cmd("RCPT TO:<rcpt@example.net>")
+        if not r.startswith("250"):
+            return ("rcpt", r)
+        r = c.cmd("DATA")
+        if not r.startswith("354"):
+            return ("data", r)
+        c.send(h.dot_stuff(data) + b".\r\n")
+        r = c.reply(timeout=30)
+        c.send("QUIT\r\n")
+        return ("data", r)
+
+
+def crlf(data):
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def message(subject="Hello"):
+    return ("From: <alice@example.com>\r\nTo: <rcpt@example.net>\r\nSubject: %s\r\n"
+            "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <m%d@example.com>\r\n\r\n"
+            "Hi there.\r\n" % (subject, time.monotonic_ns())).encode()
+
+
+def spooled_message(path):
+    """The message part of a spool file (after the header block's empty line)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.split(b"\n\n", 1)[1]
+
+
+class Corpus(h.SmtpdTestCase):
+    def test_corpus_same_replies_as_postfix(self):
+        port = h.free_port()
+        accounts = os.path.join(CORPUS, "accounts")
+        m = start_milter(port, policy_subject_max_length="255", accounts_file=accounts)
+        try:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, accounts_file=accounts) as d:
+                with open(os.path.join(CORPUS, "expected.txt")) as f:
+                    rows = [ln.rstrip("\n") for ln in f if ln.strip() and not ln.startswith("#")]
+                self.assertGreaterEqual(len(rows), 16)
+                failures, accepted = [], 0
+                for row in rows:
+                    name, sender, account, want = row.split("|", 3)
+                    with open(os.path.join(CORPUS, name), "rb") as f:
+                        data = crlf(f.read())
+                    stage, got = transact(d, sender, data, account or None)
+                    if want == "accept":
+                        ok = stage == "data" and h.QUEUED_RE.match(got) is not None
+                        accepted += ok
+                    else:
+                        ok = got == want
+                    if not ok:
+                        failures.append("%s: want %r, got %r at %s" % (name, want, got, stage))
+                self.assertEqual(failures, [])
+                time.sleep(0.2)
+                self.assertEqual(len(d.spool_files()), accepted)
+        finally:
+            m.stop()
+
+
+class Failures(h.SmtpdTestCase):
+    def assert_unavailable(self, d, c, after, spooled):
+        r = c.reply(timeout=20)
+        self.assertEqual(r, UNAVAILABLE, "after %s" % after)
+        self.assertTrue(c.closed(), "not closed after 421: %r" % c.leftover)
+        time.sleep(0.2)
+        self.assertEqual(d.spool_files(), spooled)
+        self.assertEqual([p for p in d.spool_all_files() if "/new/" not in p], [])
+
+    def test_killed_mid_data_then_next_session(self):
+        port = h.free_port()
+        m = start_milter(port)
+        try:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, milter_timeout="5s") as d:
+                self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+                before = d.spool_files()
+                self.assertEqual(len(before), 1)
+                with d.client() as c:
+                    c.ehlo()
+                    c.mail_rcpt_data(sender="alice@example.com", rcpts=("rcpt@example.net",))
+                    c.send(message()[:60])
+                    time.sleep(0.3)
+                    m.proc.kill()
+                    m.proc.wait()
+                    c.send(b"more text\r\n" * 100 + b".\r\n")
+                    self.assert_unavailable(d, c, "the milter died", before)
+                m = start_milter(port)
+                self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+                self.assertEqual(len(d.spool_files()), 2)
+        finally:
+            m.stop()
+
+    def test_stopped_milter_times_out(self):
+        port = h.free_port()
+        m = start_milter(port)
+        try:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, milter_timeout="2s") as d:
+                m.proc.send_signal(signal.SIGSTOP)
+                t0 = time.monotonic()
+                with d.client() as c:
+                    c.ehlo()
+                    got = [c.cmd("MAIL FROM:<alice@example.com>")]
+                    if got[-1].startswith("250"):
+                        got.append(c.cmd("RCPT TO:<rcpt@example.net>"))
+                    if got[-1].startswith("250"):
+                        got.append(c.cmd("DATA", timeout=20))
+                    self.assertEqual(got[-1], UNAVAILABLE, got)
+                    self.assertTrue(c.closed(), "not closed after 421: %r" % c.leftover)
+                self.assertLess(time.monotonic() - t0, 15)
+                self.assertEqual(d.spool_files(), [])
+                m.proc.send_signal(signal.SIGCONT)
+                self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+        finally:
+            m.proc.send_signal(signal.SIGCONT)
+            m.stop()
+
+    def test_garbage_speaking_milter(self):
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)
+        port = srv.getsockname()[1]
+        stop = threading.Event()
+
+        def junk():
+            srv.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = srv.accept()
+                except socket.timeout:
+                    continue
+                try:
+                    conn.settimeout(1)
+                    try:
+                        conn.recv(4096)
+                    except socket.timeout:
+                        pass
+                    conn.sendall(b"\x00\x00\x00\x05Zjunk" + b"garbage that is no milter packet")
+                    time.sleep(0.5)
+                except OSError:
+                    pass
+                conn.close()
+
+        th = threading.Thread(target=junk, daemon=True)
+        th.start()
+        try:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, milter_timeout="5s") as d:
+                with d.client() as c:
+                    c.ehlo()
+                    got = [c.cmd("MAIL FROM:<alice@example.com>")]
+                    if got[-1].startswith("250"):
+                        got.append(c.cmd("RCPT TO:<rcpt@example.net>"))
+                    if got[-1].startswith("250"):
+                        got.append(c.cmd("DATA", timeout=20))
+                    self.assertEqual(got[-1], UNAVAILABLE, got)
+                    self.assertTrue(c.closed(), "not closed after 421: %r" % c.leftover)
+                self.assertEqual(d.spool_files(), [])
+        finally:
+            stop.set()
+            th.join()
+            srv.close()
+
+    def test_default_accept_with_milter_down(self):
+        port = h.free_port()
+        with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port,
+                     milter_default_action="accept") as d:
+            stage, got = transact(d, "alice@example.com", message())
+            self.assertRegex(got, h.QUEUED_RE)
+            self.assertEqual(len(d.spool_files()), 1)
+
+
+class Verdicts(h.SmtpdTestCase):
+    """One test filter process per mode on a unix socket."""
+
+    def filter(self, mode):
+        if not os.access(TEST_FILTER, os.X_OK):
+            self.fail("%s not built (make check builds it)" % TEST_FILTER)
+        tmp = tempfile.mkdtemp(prefix="postern-tf-")
+        sock = os.path.join(tmp, "f.sock")
+        p = subprocess.Popen([TEST_FILTER, "-p", "unix:" + sock, "-m", mode],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        self.addCleanup(shutil.rmtree, tmp, True)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.terminate)
+        return "unix:" + sock
+
+    def spool_env(self, path):
+        with open(path, "rb") as f:
+            head = f.read().split(b"\n\n", 1)[0].decode()
+        return [ln for ln in head.split("\n") if ln.split(" ")[0] in ("sender", "rcpt", "quarantine")]
+
+    def test_multiline_reject_verbatim(self):
+        with h.Smtpd(smtpd_milters=self.filter("reject_ml")) as d, d.client() as c:
+            c.ehlo()
+            c.mail_rcpt_data()
+            c.send(message() + b".\r\n")
+            self.assertEqual(c.reply_lines(), ["550-5.7.1 first line", "550 5.7.1 second line"])
+            self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
+            self.assertEqual(d.spool_files(), [])
+
+    def test_discard_answers_250_queues_nothing(self):
+        with h.Smtpd(smtpd_milters=self.filter("discard_eom")) as d:
+            self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+            time.sleep(0.2)
+            self.assertEqual(d.spool_files(), [])
+            d.wait_log("discarded by milter")
+
+    def test_refused_recipient(self):
+        with h.Smtpd(smtpd_milters=self.filter("reject_rcpt")) as d, d.client() as c:
+            c.ehlo()
+            self.assertEqual(c.cmd("MAIL FROM:<a@example.com>"), "250 2.1.0 Sender <a@example.com> OK")
+            self.assertEqual(c.cmd("RCPT TO:<bad@example.com>"), "550 5.1.1 No such user here")
+            self.assertEqual(c.cmd("DATA"), "503 5.5.1 Need RCPT command")
+            self.assertTrue(c.cmd("RCPT TO:<good@example.com>").startswith("250 "))
+            self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+            c.send(message() + b".\r\n")
+            self.assertRegex(c.reply(), h.QUEUED_RE)
+            time.sleep(0.2)
+            self.assertEqual(self.spool_env(d.spool_files()[0]),
+                             ["sender <a@example.com>", "rcpt <good@example.com>"])
+
+    def test_edits_applied_before_250(self):
+        with h.Smtpd(smtpd_milters=self.filter("modify")) as d, d.client() as c:
+            c.ehlo()
+            c.mail_rcpt_data(sender="a@example.com", rcpts=("b@example.com", "c@example.com"))
+            c.send(message().replace(b"Subject:", b"X-Drop: me\r\nSubject:") + b".\r\n")
+            self.assertRegex(c.reply(), h.QUEUED_RE)
+            f = d.spool_files()[0]
+            self.assertEqual(self.spool_env(f), [
+                "sender <new@example.com>", "rcpt <c@example.com>", "rcpt <added@example.com>",
+                "rcpt <added2@example.com>", "quarantine held for review"])
+            msg = spooled_message(f)
+            head, body = msg.split(b"\r\n\r\n", 1)
+            lines = head.split(b"\r\n")
+            self.assertEqual(lines[0], b"X-First: top")
+            self.assertIn(b"Subject: changed subject", lines)
+            self.assertFalse(any(ln.startswith(b"X-Drop") for ln in lines), lines)
+            self.assertEqual(lines[-2:], [b"X-Multi: line one", b"\tline two"])
+            self.assertEqual(body, b"Hi there.\r\n")
+            with open(f, "rb") as fh:
+                data = fh.read()
+            size = int(re.search(rb"\nsize (\d+)\n", data).group(1))
+            self.assertEqual(size, len(msg))
+
+    def test_replaced_body(self):
+        with h.Smtpd(smtpd_milters=self.filter("replbody")) as d:
+            self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+            msg = spooled_message(d.spool_files()[0])
+            head, body = msg.split(b"\r\n\r\n", 1)
+            self.assertIn(b"Subject: Hello", head)
+            self.assertEqual(len(body), 200000 + 4000)     # 4,000 LF lines became CRLF
+            self.assertEqual(body[:52], b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw\r\ny")
+
+
+class OpenDKIM(h.SmtpdTestCase):
+    def run_opendkim(self, tmp, name, port, lines):
+        conf = os.path.join(tmp, name + ".conf")
+        with open(conf, "w") as f:
+            f.write("Socket inet:%d@127.0.0.1\nSyslog no\nUMask 007\nCanonicalization "
+                    "relaxed/simple\nPidFile %s\n" % (port, os.path.join(tmp, name + ".pid")))
+            f.write("".join(ln + "\n" for ln in lines))
+        log = open(os.path.join(tmp, name + ".log"), "ab")
+        p = subprocess.Popen([OPENDKIM, "-f", "-x", conf], stdout=log, stderr=subprocess.STDOUT)
+        if not postfix.wait_port(port, timeout=15, proc=p):
+            p.kill()
+            self.fail("opendkim %s did not start: %s" % (name, open(log.name).read()))
+        return p
+
+    def test_signature_verifies(self):
+        if not os.access(OPENDKIM, os.X_OK) or not os.access(GENKEY, os.X_OK):
+            self.skipTest("opendkim not installed (scripts/install-deps.sh)")
+        # opendkim refuses configs and keys under a directory others may write (/tmp).
+        home = os.path.expanduser("~")
+        if os.stat(home).st_mode & 0o022:
+            self.skipTest("%s is writable by others: opendkim refuses keys below it" % home)
+        tmp = tempfile.mkdtemp(prefix=".postern-dkim-", dir=home)
+        procs = []
+        try:
+            subprocess.run([GENKEY, "-D", tmp, "-d", "example.com", "-s", "test", "-b", "2048"],
+                           check=True)
+            with open(os.path.join(tmp, "test.txt")) as f:
+                txt = "".join(re.findall(r'"([^"]*)"', f.read()))
+            with open(os.path.join(tmp, "keys"), "w") as f:
+                f.write("test._domainkey.example.com %s\n" % txt)
+            sport, vport = h.free_port(), h.free_port()
+            procs.append(self.run_opendkim(tmp, "signer", sport, [
+                "Mode s", "Domain example.com", "Selector test",
+                "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 127.0.0.1"]))
+            procs.append(self.run_opendkim(tmp, "verifier", vport, [
+                "Mode v", "TestPublicKeys " + os.path.join(tmp, "keys"),
+                "InternalHosts 192.0.2.1", "AuthservID verifier.test"]))
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % sport) as signer, \
+                    h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % vport) as verifier:
+                self.assertRegex(transact(signer, "alice@example.com", message())[1], h.QUEUED_RE)
+                files = signer.spool_files()
+                self.assertEqual(len(files), 1)
+                signed = spooled_message(files[0])
+                self.assertTrue(signed.startswith(b"DKIM-Signature: v=1;"), signed[:200])
+                self.assertIn(b"d=example.com", signed)
+                self.assertIn(b"s=test", signed)
+                # The signed message through the verifier: it records dkim=pass.
+                self.assertRegex(transact(verifier, "alice@example.com", signed)[1], h.QUEUED_RE)
+                checked = spooled_message(verifier.spool_files()[0])
+                self.assertRegex(checked, rb"Authentication-Results: verifier\.test;\s+dkim=pass")
+                # A tampered body must not pass: the test can fail.
+                bad = signed.replace(b"Hi there.", b"Hi thera.")
+                self.assertRegex(transact(verifier, "alice@example.com", bad)[1], h.QUEUED_RE)
+                texts = [spooled_message(p) for p in verifier.spool_files()]
+                self.assertTrue(any(re.search(rb"dkim=fail", t) for t in texts), texts)
+        finally:
+            for p in procs:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if not os.access(MILTER_BIN, os.X_OK):
+        print("SKIP: %s is not built" % MILTER_BIN)
+        print("0 passed, 0 failed")
+        sys.exit(77)
+    h.main()
