@@ -88,7 +88,15 @@ struct pm_conn {
 	 * carries them into every engine_mail() of the connection.
 	 */
 	engine_result msg_pending;
+	/*
+	 * Every live session is on pm_live: a SIGTERM that drops idle
+	 * sessions exits with them still reachable (owned, not leaked).
+	 */
+	struct pm_conn *live_prev, *live_next;
 };
+
+static struct pm_conn *pm_live;
+static pthread_mutex_t pm_live_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- verdicts and replies --------------------------------------------- */
 
@@ -334,6 +342,11 @@ pm_session_new(SMFICTX *ctx)
 	}
 	c->seq = atomic_fetch_add(&pm_conn_seq, 1) + 1;
 	atomic_fetch_add(&pm_nconn, 1);
+	pthread_mutex_lock(&pm_live_lock);
+	if ((c->live_next = pm_live) != NULL)
+		pm_live->live_prev = c;
+	pm_live = c;
+	pthread_mutex_unlock(&pm_live_lock);
 	smfi_setpriv(ctx, c);
 	return c;
 }
@@ -345,12 +358,27 @@ pm_session_end(SMFICTX *ctx, struct pm_conn *c)
 	smfi_setpriv(ctx, NULL);
 	pm_end_tx(c);
 	if (c->s != NULL) {
+		int closing;
+
 		pthread_rwlock_rdlock(&pm_lock);
-		/* After a drained shutdown the engine may be gone: the process is exiting anyway. */
-		if (!pm_closing)
+		/*
+		 * After a drained shutdown the engine may be gone and the process
+		 * is exiting: leave the session on pm_live, reachable, untouched.
+		 */
+		if (!(closing = pm_closing))
 			engine_session_free(c->s);
 		pthread_rwlock_unlock(&pm_lock);
+		if (closing)
+			return;
 	}
+	pthread_mutex_lock(&pm_live_lock);
+	if (c->live_prev != NULL)
+		c->live_prev->live_next = c->live_next;
+	else
+		pm_live = c->live_next;
+	if (c->live_next != NULL)
+		c->live_next->live_prev = c->live_prev;
+	pthread_mutex_unlock(&pm_live_lock);
 	free(c->sender);
 	free(c);
 	atomic_fetch_sub(&pm_nconn, 1);

@@ -13,10 +13,15 @@
  * which calls back with decoded part content; per message the engine keeps
  * only fixed-size state (the scanner is bounded by mime_limits, libmagic
  * sees the first ENGINE_MAGIC_BYTES of each part).
+ *
+ * libmagic costs about a millisecond per text part and walks its whole
+ * 8 MB database doing so; it runs only for parts whose detected type could
+ * change a verdict (engine_magic_plan, engine_magic_wanted).
  */
 #include "engine_int.h"
 #include "log.h"
 #include "reply.h"
+#include "rules.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -237,12 +242,36 @@ engine_mime_data(void *ctx, const mime_part *p, const unsigned char *data, size_
 	struct engine_call c = { .data = data, .len = len };
 	size_t room = sizeof(m->magic_buf) - m->magic_len;
 
-	if (room > 0 && engine_part_is_leaf(p)) {
+	if (room > 0 && engine_part_is_leaf(p) && m->magic_reader < m->decided) {
 		memcpy(m->magic_buf + m->magic_len, data, len < room ? len : room);
 		m->magic_len += len < room ? len : room;
 	}
 	engine_map_part(m, p);
 	engine_run(m, ST_PART_DATA, &c, NULL);
+}
+
+/*
+ * engine_magic_wanted - whether libmagic's type of this part could change a
+ * verdict, given who reads detected_type (engine_magic_plan). With the
+ * built-in rules alone and executables in the reject list, the pre-sniff
+ * settles most parts in a few comparisons.
+ */
+static int
+engine_magic_wanted(const postern_msg *m, const mime_part *p)
+{
+	/* Nobody left to read it: no reader, or a module before every reader decided. */
+	if (!engine_part_is_leaf(p) || m->magic_len == 0 || m->magic_reader >= m->decided)
+		return 0;
+	if (m->magic_all)
+		return 1;
+	if (m->magic_exec && engine_magic_sniff(m->magic_buf, m->magic_len))
+		return 1;
+	/*
+	 * The mismatch check also flags a script whose name or declared type
+	 * claims a document, and libmagic names scripts without "#!" ("<?php"):
+	 * a document can be claimed only by a file name or a non-text type.
+	 */
+	return m->magic_named && (p->filename[0] != '\0' || strncmp(p->content_type, "text/", 5) != 0);
 }
 
 static void
@@ -252,9 +281,9 @@ engine_mime_end(void *ctx, const mime_part *p)
 	char err[256];
 
 	m->detected[0] = '\0';
-	if (engine_part_is_leaf(p) && m->magic_len > 0 &&
-	    engine_magic_detect(m->magic_buf, m->magic_len, m->detected, sizeof(m->detected),
-	    err, sizeof(err)) != 0) {
+	if (engine_magic_wanted(m, p) &&
+	    engine_magic_detect(m->e->magic, m->magic_buf, m->magic_len, m->detected,
+	    sizeof(m->detected), err, sizeof(err)) != 0) {
 		m->detected[0] = '\0';
 		engine_internal(m, err);
 	}
@@ -290,6 +319,67 @@ engine_feed(postern_msg *m, const char *data, size_t len)
 
 /* --- Transactions ------------------------------------------------------- */
 
+/* config_foreach_item() callbacks: any item at all; a type the pre-sniff cannot vouch for. */
+static int
+engine_item_any(void *ctx, const char *item)
+{
+	(void)ctx;
+	(void)item;
+	return 1;
+}
+
+static int
+engine_item_not_exec(void *ctx, const char *item)
+{
+	(void)ctx;
+	return !engine_magic_type_is_exec(item);
+}
+
+/*
+ * engine_magic_plan - which parts of m's transactions need libmagic, from
+ * the modules of the pinned generation that may read detected_type:
+ *  - rule attachment_type, with the configuration it reads itself: a
+ *    reject list of executable types only (the default) needs the parts
+ *    the pre-sniff flags; a wider one, every leaf part; the mismatch
+ *    check adds parts with a file name or a non-text type;
+ *  - a custom module with POSTERN_POLICY_WANTS_BODY: every leaf part, so
+ *    that a module always sees detected_type as policy.h describes it.
+ * Done per pin (session start, reload), not per part.
+ */
+static void
+engine_magic_plan(postern_msg *m)
+{
+	const struct engine_gen *g = m->gen;
+	size_t i;
+
+	m->magic_reader = ENGINE_NONE;
+	m->magic_all = m->magic_exec = m->magic_named = 0;
+	for (i = 0; i < g->nmods; i++) {
+		const postern_module *mod = g->mods[i];
+
+		if (mod->pol == &rule_attachment_type) {
+			const char *list = postern_module_setting(mod, "policy_attachment_types_reject");
+			const char *mm = postern_module_setting(mod, "policy_attachment_type_mismatch");
+			int mismatch = mm != NULL && strcmp(mm, "yes") == 0;
+
+			if (list == NULL)
+				list = "";
+			if (!mismatch && config_foreach_item(list, engine_item_any, NULL) == 0)
+				continue;	/* nothing to reject: the rule never looks */
+			if (config_foreach_item(list, engine_item_not_exec, NULL) != 0)
+				m->magic_all = 1;
+			m->magic_exec = 1;
+			m->magic_named = mismatch;
+		} else if (mod->dl != NULL && (mod->pol->flags & POSTERN_POLICY_WANTS_BODY)) {
+			m->magic_all = 1;
+		} else {
+			continue;
+		}
+		if (m->magic_reader == ENGINE_NONE)
+			m->magic_reader = i;
+	}
+}
+
 /* Per-module data of the pinned generation: one slot each. */
 static void
 engine_pin(postern_msg *m, struct engine_gen *g)
@@ -297,6 +387,7 @@ engine_pin(postern_msg *m, struct engine_gen *g)
 	m->gen = g;
 	free(m->data);
 	m->data = xcalloc(g->nmods ? g->nmods : 1, sizeof(*m->data));
+	engine_magic_plan(m);
 }
 
 /* msg_end for every module (all == 0: only those holding data, outside a transaction). */
@@ -385,15 +476,14 @@ policy_engine *
 engine_new(postern_config *cfg, char *err, size_t errlen)
 {
 	policy_engine *e = xcalloc(1, sizeof(*e));
-	unsigned char probe[] = "%PDF-1.4\n";
-	char type[ENGINE_TYPE_MAX];
 
-	/* libmagic problems show at startup rather than as a tempfail on every message. */
-	if (engine_magic_detect(probe, sizeof(probe) - 1, type, sizeof(type), err, errlen) != 0) {
+	/* Opens one handle now: a missing database shows at startup, not on every message. */
+	if ((e->magic = engine_magic_new(0, err, errlen)) == NULL) {
 		free(e);
 		return NULL;
 	}
 	if ((e->cur = engine_gen_build(cfg, NULL, err, errlen)) == NULL) {
+		engine_magic_free(e->magic);
 		free(e);
 		return NULL;
 	}
@@ -423,7 +513,7 @@ engine_free(policy_engine *e)
 		return;
 	engine_gen_release(engine_gen_swap(e, NULL));
 	pthread_mutex_destroy(&e->reload_lock);
-	engine_magic_thread_free();
+	engine_magic_free(e->magic);
 	free(e);
 }
 

@@ -64,9 +64,13 @@ struct engine_gen {
 	mime_limits lim;
 };
 
+/* magic.c: a bounded pool of libmagic handles, shared by every session of an engine. */
+typedef struct engine_magic engine_magic;
+
 struct policy_engine {
 	pthread_mutex_t reload_lock;	/* one reload at a time */
 	struct engine_gen *cur;		/* read and swapped under the module.c ref lock */
+	engine_magic *magic;
 };
 
 struct postern_msg {
@@ -104,6 +108,14 @@ struct postern_msg {
 	mime_scanner *scan;		/* NULL until the first header when a module wants the body */
 	const char *mime_err;		/* static string from mime_error_str(), valid after eom */
 	postern_part part;		/* the part passed to part callbacks */
+	/*
+	 * Who reads detected_type in the pinned generation (engine_magic_plan):
+	 * libmagic runs only for parts whose type could change a verdict.
+	 */
+	size_t magic_reader;		/* lowest index that may read it, ENGINE_NONE: nobody */
+	int magic_all;			/* every leaf part: custom body module, or wider reject list */
+	int magic_exec;			/* parts the pre-sniff flags (reject list or mismatch check on) */
+	int magic_named;		/* mismatch check on: parts with a file name or a non-text type */
 	unsigned char magic_buf[ENGINE_MAGIC_BYTES];
 	size_t magic_len;
 	char detected[ENGINE_TYPE_MAX];
@@ -132,9 +144,21 @@ const char *engine_macro_get(const postern_msg *m, const char *name);
 void engine_macros_free(postern_msg *m);
 void engine_added_free(postern_msg *m);
 
-/* magic.c: one libmagic handle per thread. */
-int engine_magic_detect(const unsigned char *buf, size_t len, char *out, size_t outsize,
-    char *err, size_t errlen);
-void engine_magic_thread_free(void);
+/* magic.c: libmagic handles checked out one detection at a time, and the pre-sniff. */
+struct engine_magic_stats {
+	size_t open;			/* handles in existence */
+	size_t max;			/* the pool's bound */
+	size_t peak_out;		/* most handles checked out at once */
+	size_t waits;			/* checkouts that waited for a handle */
+	size_t detections;		/* libmagic runs */
+	int shared_db;			/* one mapped database for all handles */
+};
+engine_magic *engine_magic_new(size_t max, char *err, size_t errlen);
+void engine_magic_free(engine_magic *pool);
+int engine_magic_detect(engine_magic *pool, const unsigned char *buf, size_t len,
+    char *out, size_t outsize, char *err, size_t errlen);
+void engine_magic_stats(engine_magic *pool, struct engine_magic_stats *st);
+int engine_magic_sniff(const unsigned char *buf, size_t len);
+int engine_magic_type_is_exec(const char *type);
 
 #endif

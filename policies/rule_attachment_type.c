@@ -1,8 +1,12 @@
 /*
  * rule_attachment_type.c - rule 11: libmagic type of each part, refused types and disguised executables.
  *
- * The engine gives each leaf part's libmagic MIME type (of its first
- * decoded bytes) as detected_type. Two checks, in this order:
+ * The engine gives a leaf part's libmagic MIME type (of its first decoded
+ * bytes) as detected_type wherever it could change a verdict of this rule
+ * (engine.c engine_magic_plan: parts starting with an executable or
+ * script signature, parts with a name or a non-text type while the
+ * mismatch check is on, every part when the reject list names other
+ * types); "" elsewhere, which no check below matches. Two checks, in this order:
  *  a) the detected type is in policy_attachment_types_reject;
  *  b) policy_attachment_type_mismatch = yes: the content is an executable
  *     (ELF, PE, Mach-O, object) while the name says a document, image,

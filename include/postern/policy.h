@@ -69,7 +69,16 @@ typedef struct postern_part {
 	int is_multipart;
 	int is_message;			/* message/rfc822: its content is the next part */
 	unsigned long long decoded_size;/* valid in part_end */
-	const char *detected_type;	/* libmagic MIME type of the content, valid in part_end; "" if none */
+	/*
+	 * libmagic's MIME type of the first 8 KiB of decoded content, valid in
+	 * part_end. While a loaded module has POSTERN_POLICY_WANTS_BODY it is
+	 * filled for every leaf part with content. With the built-in rules
+	 * alone, the engine runs libmagic only where the answer can change a
+	 * verdict (see policy_attachment_types_reject). "" means not examined:
+	 * an empty part, a container, a part libmagic was not run for, or a
+	 * failed detection.
+	 */
+	const char *detected_type;
 } postern_part;
 
 /* Flags a module sets in postern_policy.flags. */

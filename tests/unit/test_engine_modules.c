@@ -282,8 +282,8 @@ test_large_message(void **state)
 }
 
 /*
- * Sessions on several threads while the main thread reloads: each thread
- * gets its own libmagic handle, generations are refcounted, and a verdict is
+ * Sessions on several threads while the main thread reloads: libmagic
+ * handles come from the engine's pool, generations are refcounted, and a verdict is
  * always one of the two configurations' (ASan and valgrind watch the rest).
  */
 struct thread_arg {
