@@ -18,6 +18,7 @@
 
 #include "accounts.h"
 #include "log.h"
+#include "ascii.h"
 #include "xalloc.h"
 
 /* Largest decoded response: AUTH_B64_MAX base64 characters carry 3/4 as many bytes. */
@@ -35,23 +36,6 @@ auth_mech_parse(const char *word)
 	if (strcasecmp(word, "LOGIN") == 0)
 		return AUTH_MECH_LOGIN;
 	return AUTH_MECH_NONE;
-}
-
-/* Value of one base64 character (RFC 4648 section 4 alphabet), or -1. */
-static int
-b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
 }
 
 /*
@@ -79,7 +63,7 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t outsize, size_
 				pad++;
 				continue;
 			}
-			if (pad > 0 || (v[k] = b64_value(ch)) < 0)
+			if (pad > 0 || (v[k] = ascii_b64val(ch)) < 0)
 				return -1;	/* a character after '=', or outside the alphabet */
 		}
 		if ((pad == 2 && (v[1] & 0x0f) != 0) || (pad == 1 && (v[2] & 0x03) != 0))

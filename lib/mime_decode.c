@@ -8,6 +8,7 @@
  * only where the scanner must report corruption (invalid base64).
  */
 #include "mime_decode.h"
+#include "ascii.h"
 #include "rfc2047.h"
 
 #include <string.h>
@@ -39,18 +40,6 @@ static const unsigned char b64tab[256] = {
 };
 
 enum { QP_TEXT, QP_EQ, QP_HEX, QP_EQCR };
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* Body decoders */
 
@@ -197,7 +186,7 @@ qp_feed(mime_dec *d, const unsigned char *p, size_t n, mime_dec_out out, void *a
 			}
 			break;
 		case QP_EQ:
-			if (hexval(*q) >= 0) {
+			if (ascii_hexval(*q) >= 0) {
 				d->qphex = *q++;
 				d->qp = QP_HEX;
 			} else if (*q == '\n') {
@@ -212,8 +201,8 @@ qp_feed(mime_dec *d, const unsigned char *p, size_t n, mime_dec_out out, void *a
 			}
 			break;
 		case QP_HEX:
-			if ((h = hexval(*q)) >= 0) {
-				qp_put(d, hexval(d->qphex) << 4 | h, out, arg);
+			if ((h = ascii_hexval(*q)) >= 0) {
+				qp_put(d, ascii_hexval(d->qphex) << 4 | h, out, arg);
 				q++;
 			} else {
 				qp_put(d, '=', out, arg);
@@ -521,7 +510,7 @@ r2231_result(const struct r2231 *c, char *out, size_t outsz)
 		any_ext = 1;
 		for (k = 0; k < len; k++) {
 			if (v[k] == '%' && k + 2 < len &&
-			    (h1 = hexval(v[k + 1])) >= 0 && (h2 = hexval(v[k + 2])) >= 0) {
+			    (h1 = ascii_hexval(v[k + 1])) >= 0 && (h2 = ascii_hexval(v[k + 2])) >= 0) {
 				ch = h1 << 4 | h2;
 				k += 2;
 			} else

@@ -6,6 +6,7 @@
  * and ISO-8859-1 are converted here; any other charset goes through glibc
  * iconv(3), fed in small chunks so that memory stays fixed.
  */
+#include "ascii.h"
 #include "rfc2047.h"
 
 #include <errno.h>
@@ -93,34 +94,6 @@ rfc2047_utf8_seqlen(const unsigned char *s, size_t n)
 	return len;
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* RFC 2047 §2 token: no space, control or especial. */
 static int
 is_token(unsigned char c)
@@ -175,13 +148,13 @@ ew_parse(const char *p, size_t n, struct ew *w)
 			/* padding only at the end; missing padding is tolerated */
 			if (s[j] == '=')
 				pad++;
-			else if (pad > 0 || b64val(s[j]) < 0)
+			else if (pad > 0 || ascii_b64val(s[j]) < 0)
 				return 0;
 			else
 				data++;
 		} else if (s[j] == '=') {
 			if (j + 2 >= w->text_len ||
-			    hexval(s[j + 1]) < 0 || hexval(s[j + 2]) < 0)
+			    ascii_hexval(s[j + 1]) < 0 || ascii_hexval(s[j + 2]) < 0)
 				return 0;
 			j += 2;
 		}
@@ -304,7 +277,7 @@ ew_decode(struct decoder *d, const struct ew *w)
 		if (w->enc == 'B') {
 			if (s[i] == '=')
 				break;
-			acc = ((acc << 6) | (unsigned long)b64val(s[i])) & 0xffffff;
+			acc = ((acc << 6) | (unsigned long)ascii_b64val(s[i])) & 0xffffff;
 			if ((bits += 6) < 8)
 				continue;
 			bits -= 8;
@@ -312,7 +285,7 @@ ew_decode(struct decoder *d, const struct ew *w)
 		} else if (s[i] == '_') {
 			chunk[n++] = ' ';	/* §4.2 (2) */
 		} else if (s[i] == '=') {
-			chunk[n++] = (unsigned char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			chunk[n++] = (unsigned char)(ascii_hexval(s[i + 1]) << 4 | ascii_hexval(s[i + 2]));
 			i += 2;
 		} else
 			chunk[n++] = s[i];
