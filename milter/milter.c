@@ -54,18 +54,48 @@ static atomic_ulong pm_conn_seq;	/* session number for logs before a queue id ex
  * only with MAIL, and its queue id "i" only once the queue file is open
  * (after the first valid RCPT by default), hence "i" in every later stage.
  * contrib/postfix/README.md lists the same names for milter_*_macros.
+ * An empty list asks for no macros at that stage: an MTA sends macros even
+ * for the steps it skips, and each packet wakes a libmilter worker.
  */
-static const struct pm_stage_macros {
+struct pm_stage_macros {
 	int stage;
 	const char *names;
-} pm_macros[] = {
-	{ SMFIM_CONNECT, "j {daemon_name} {client_addr} {client_name} {client_port} {client_ptr}" },
-	{ SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}" },
-	{ SMFIM_ENVFROM, "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}" },
+};
+
+#define PM_CONNECT_MACROS	"j {daemon_name} {client_addr} {client_name} {client_port} {client_ptr}"
+#define PM_HELO_MACROS		"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"
+#define PM_MAIL_MACROS		"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} " \
+				"{mail_mailer}"
+
+/* With custom modules: every step runs, each with its own stage's macros. */
+static const struct pm_stage_macros pm_macros_all[] = {
+	{ SMFIM_CONNECT, PM_CONNECT_MACROS },
+	{ SMFIM_HELO, PM_HELO_MACROS },
+	{ SMFIM_ENVFROM, PM_MAIL_MACROS },
 	{ SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}" },
+	{ SMFIM_DATA, "" },
 	{ SMFIM_EOH, "i" },
 	{ SMFIM_EOM, "i" },
+	{ 0, NULL }
 };
+
+/*
+ * Built-in rules only: connect, HELO and RCPT are not sent (pm_steps_for),
+ * so MAIL asks for the connect and HELO stages' macros as well; the values
+ * are the same then (they describe the SMTP session, not the command).
+ */
+static const struct pm_stage_macros pm_macros_lean[] = {
+	{ SMFIM_CONNECT, "" },
+	{ SMFIM_HELO, "" },
+	{ SMFIM_ENVFROM, PM_CONNECT_MACROS " " PM_HELO_MACROS " " PM_MAIL_MACROS },
+	{ SMFIM_ENVRCPT, "" },
+	{ SMFIM_DATA, "" },
+	{ SMFIM_EOH, "i" },
+	{ SMFIM_EOM, "i" },
+	{ 0, NULL }
+};
+
+static const struct pm_stage_macros *pm_macros = pm_macros_all;	/* fixed by pm_start() */
 
 /*
  * Per SMTP session, in smfi_setpriv(): created at xxfi_connect, freed (and
@@ -79,6 +109,7 @@ static const struct pm_stage_macros {
 struct pm_conn {
 	engine_session *s;		/* NULL: could not be created, tempfail at the next reply */
 	int in_tx;			/* between MAIL and EOM/abort */
+	int connected;			/* xxfi_connect came (else MAIL runs the connect stage) */
 	int body_done;			/* engine_body() said nothing can change any more */
 	unsigned long seq;
 	char *sender;			/* for the verdict log line, without <> */
@@ -289,7 +320,7 @@ pm_pass_macros(SMFICTX *ctx, struct pm_conn *c, int stage)
 	char name[64];
 	size_t i;
 
-	for (i = 0; i < sizeof(pm_macros) / sizeof(pm_macros[0]); i++) {
+	for (i = 0; pm_macros[i].names != NULL; i++) {
 		if (pm_macros[i].stage != stage)
 			continue;
 		for (p = pm_macros[i].names; *p; p = e) {
@@ -400,8 +431,14 @@ pm_steps_for(int modules)
 	unsigned long want = SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH |
 	    SMFIP_NR_BODY;
 
+	/*
+	 * No built-in rule looks at connect, HELO or RCPT: without modules
+	 * those steps are not sent at all (no reply where an MTA cannot skip
+	 * them), and MAIL brings the session's macros (pm_macros_lean).
+	 */
 	if (!modules)
-		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
+		want |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT |
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
 	return want;
 }
 
@@ -410,10 +447,12 @@ pm_steps_for(int modules)
 /*
  * Negotiate: ask only for the steps the rules need, and "no reply" for
  * every step whose verdict is applied later anyway:
- *   connect, HELO  no reply unless custom modules are loaded (they may
- *                  reject there); a verdict is kept for the next MAIL
+ *   connect, HELO  not sent unless custom modules are loaded; with them,
+ *                  no reply (they may reject there): a verdict is kept for
+ *                  the next MAIL
  *   MAIL           replies: empty sender and sender-allowed decide here
- *   RCPT           no reply unless custom modules are loaded
+ *   RCPT           not sent unless custom modules are loaded; with them,
+ *                  no reply (a refusal is applied at end of data)
  *   header, EOH,   no reply: content verdicts are applied at EOM
  *   body
  *   DATA, unknown  not sent
@@ -459,7 +498,7 @@ pm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf2 = 0;
 	*pf3 = 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
-		for (i = 0; i < sizeof(pm_macros) / sizeof(pm_macros[0]); i++)
+		for (i = 0; pm_macros[i].names != NULL; i++)
 			if (smfi_setsymlist(ctx, pm_macros[i].stage, (char *)pm_macros[i].names) != MI_SUCCESS)
 				log_warnx("negotiate: smfi_setsymlist(%d) failed", pm_macros[i].stage);
 	}
@@ -501,6 +540,7 @@ pm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 			    addr, sizeof(addr));
 		}
 		engine_connect(c->s, hostname ? hostname : "", addr, &r);
+		c->connected = 1;
 		pm_leave();
 	}
 	if (pm_noreply(SMFIP_NR_CONN))
@@ -561,6 +601,14 @@ pm_envfrom(SMFICTX *ctx, char **argv)
 		return pm_apply(ctx, c, "mail", &r, 0);
 	/* {auth_authen} comes with MAIL only (Postfix): read it here, not at connect. */
 	pm_pass_macros(ctx, c, SMFIM_ENVFROM);
+	if (!c->connected) {
+		/* Connect not sent (SMFIP_NOCONNECT): the session's macros say who it is. */
+		const char *name = smfi_getsymval(ctx, "{client_name}");
+		const char *addr = smfi_getsymval(ctx, "{client_addr}");
+
+		engine_connect(c->s, name ? name : "", addr ? addr : "", &r);
+		c->connected = 1;
+	}
 	/* Also the connect and HELO verdicts that could not be replied at the time. */
 	engine_mail(c->s, c->sender, &r);
 	pm_leave();
@@ -765,6 +813,7 @@ pm_start(policy_engine *e, postern_config *cfg)
 	pm_cfg = cfg;
 	pm_start_modules = pm_modules_configured(cfg);
 	pm_steps = pm_steps_for(pm_start_modules);
+	pm_macros = pm_start_modules ? pm_macros_all : pm_macros_lean;
 }
 
 const postern_config *
@@ -791,8 +840,9 @@ pm_reload(postern_config *cfg, char *err, size_t errlen)
 	config_free(old);
 	/* The negotiated steps stay as at start (pm_negotiate); the new modules do run. */
 	if (pm_modules_configured(cfg) && !pm_start_modules)
-		log_warnx("reload: policy_modules added: until the next start their connect and "
-		    "HELO refusals are answered at MAIL, their RCPT refusals at end of data");
+		log_warnx("reload: policy_modules added: until the next start their connect hooks "
+		    "run at MAIL, their HELO and RCPT hooks not at all (the MTA was asked not to "
+		    "send those steps)");
 	else if (!pm_modules_configured(cfg) && pm_start_modules)
 		log_info("reload: policy_modules removed: connect, HELO and RCPT keep a reply "
 		    "until the next start");

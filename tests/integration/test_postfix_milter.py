@@ -274,21 +274,34 @@ def test_reload_accounts(t):
 
 def test_reload_adds_module(t):
     """Custom modules added by SIGHUP run at once, but the steps negotiated at start stay
-    (a connection reused after SMFIC_QUIT_NC has no new negotiation): RCPT still has no
-    reply, so the module's RCPT refusal is answered at end of data, text intact."""
+    (a connection reused after SMFIC_QUIT_NC has no new negotiation). Started without
+    modules, the milter asked the MTA not to send connect, HELO and RCPT: a module's
+    connect hook then runs at MAIL (from the session's macros) and its refusal is the
+    MAIL reply, text intact; its RCPT hook does not run until the next start, and the
+    reload says so."""
     if not os.path.exists(VERDICT_MODULE):
         raise AssertionError("%s not built (make check builds it)" % VERDICT_MODULE)
     expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
+    t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage="connect",
+                          verdict_verdict="reject", verdict_code="550", verdict_xcode="5.7.1",
+                          verdict_text="Client 100% refused")
+    mark = len(t.milter.log())
+    t.milter.hup()
+    t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
+    log = t.milter.log()[mark:]
+    assert ("reload: policy_modules added: until the next start their connect hooks run "
+            "at MAIL, their HELO and RCPT hooks not at all") in log, log
+    expect(submit(t.pf.port, "alice@example.com", message()), "mail", 550,
+           "5.7.1 Client 100% refused")
     t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage="rcpt",
                           verdict_verdict="reject", verdict_code="550", verdict_xcode="5.1.1",
                           verdict_text="Quota 100% used")
     mark = len(t.milter.log())
     t.milter.hup()
     t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
-    assert "reload: policy_modules added" in t.milter.log()[mark:], t.milter.log()[mark:]
-    expect(submit(t.pf.port, "alice@example.com", message()), "data", 550,
-           "5.1.1 Quota 100% used")
+    expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
     t.standard_milter()
+
 
 def test_module_rcpt_reply_percent(t):
     """A custom module refusing at RCPT: RCPT keeps replying when modules are

@@ -666,6 +666,8 @@ static void
 test_postern_milter_reuse(void **state)
 {
 	char conf[200], spec[200], sockp[100], logp[100], accts[100], qid[8], *log;
+	const char *p;
+	unsigned long acts, steps;
 	FILE *f;
 	pid_t pid;
 	mc_list *l;
@@ -762,6 +764,10 @@ test_postern_milter_reuse(void **state)
 	for (i = 0; bad[i]; i++)
 		if (strstr(log, bad[i]) != NULL)
 			fail_msg("postern-milter log has \"%s\":\n%s", bad[i], log);
+	/* Without modules it asked not to be sent connect, HELO and RCPT (0x1, 0x2, 0x8). */
+	assert_non_null(p = strstr(log, "negotiated actions="));
+	assert_int_equal(sscanf(p, "negotiated actions=%lx steps=%lx", &acts, &steps), 2);
+	assert_int_equal(steps & 0xb, 0xb);
 	free(log);
 }
 
