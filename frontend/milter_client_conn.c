@@ -20,9 +20,11 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 /* What we offer: every action, every step but SMFIP_RCPT_REJ (refused recipients are never sent). */
 #define MC_ACTIONS	SMFI_CURR_ACTS
@@ -110,12 +112,54 @@ mc_conn_close(struct mc_conn *c)
 	conn_free(c);
 }
 
+/*
+ * Bytes out to the milter. With nothing queued (the usual case: a packet
+ * and its reply at a time) they go straight to the socket; only what the
+ * kernel does not take goes through the bufferevent, whose write event is
+ * then armed. Going through it every time costs two epoll_ctl calls a
+ * packet (arm, then disarm once drained).
+ */
+static void
+conn_write(struct mc_conn *c, const struct iovec *iov, int iovcnt)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	ssize_t w = 0;
+	int i;
+
+	if ((c->st == C_READY || c->st == C_IDLE) && evbuffer_get_length(out) == 0) {
+		do
+			w = sendmsg(bufferevent_getfd(c->bev), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			w = 0;	/* EAGAIN, or an error the bufferevent reports on its own write */
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if ((size_t)w >= iov[i].iov_len) {
+			w -= (ssize_t)iov[i].iov_len;
+			continue;
+		}
+		bufferevent_write(c->bev, (const char *)iov[i].iov_base + w, iov[i].iov_len - (size_t)w);
+		w = 0;
+	}
+}
+
 void
 mc_conn_send(struct mc_conn *c, const void *p, size_t n, int expect_reply)
 {
 	int cmd = n >= MP_HDR_LEN ? ((const uint8_t *)p)[4] : 0;
+	uint8_t qnc[MP_HDR_LEN];
+	struct iovec iov[2];
+	int k = 0;
 
-	bufferevent_write(c->bev, p, n);
+	if (c->qnc_owed) {
+		/* The QUIT_NC that ended the last session on this socket (mc_conn_release). */
+		c->qnc_owed = 0;
+		mp_put_header(qnc, SMFIC_QUIT_NC, 0);
+		iov[k++] = (struct iovec){ qnc, sizeof(qnc) };
+	}
+	iov[k++] = (struct iovec){ (void *)(uintptr_t)p, n };
+	conn_write(c, iov, k);
 	/* libmilter takes QUIT_NC only at end of message or after an unknown command. */
 	if (cmd != SMFIC_MACRO)
 		c->qnc_ok = cmd == SMFIC_UNKNOWN;
@@ -155,6 +199,7 @@ conn_linger(struct mc_conn *c)
 
 	if (c->st == C_IDLE)
 		pool_unlink(c);
+	c->qnc_owed = 0;	/* QUIT ends the session it was owed for as well */
 	if (ready)
 		send_simple(c, SMFIC_QUIT, 0);
 	if (!ready || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
@@ -185,7 +230,7 @@ mc_conn_release(struct mc_conn *c, int in_msg)
 	if (in_msg)
 		send_simple(c, SMFIC_ABORT, 0);
 	c->unk = 0;
-	if (!c->qnc_ok) {
+	if (!c->qnc_owed && !c->qnc_ok) {
 		/*
 		 * libmilter ignores QUIT_NC (and then the next CONNECT) unless it
 		 * is at end of message or after an unknown command: send one,
@@ -198,7 +243,13 @@ mc_conn_release(struct mc_conn *c, int in_msg)
 		mc_conn_send(c, pkt, sizeof(pkt), expect);
 		c->unk = expect;
 	}
-	send_simple(c, SMFIC_QUIT_NC, 0);
+	/*
+	 * The QUIT_NC goes out with the next session's first packet, or becomes
+	 * a QUIT when the socket leaves the pool: sent now, it would wake the
+	 * milter (a libmilter worker hand-off) for nothing but xxfi_close. A
+	 * session that sent nothing leaves the one it found owed.
+	 */
+	c->qnc_owed = 1;
 	c->skip = c->pending;
 	c->st = C_IDLE;
 	c->reused = 0;

@@ -70,6 +70,7 @@ struct mc_conn {
 	unsigned unk;			/* 1: one of them answers our session-end UNKNOWN */
 	unsigned unk_at;		/* final replies still due before that one */
 	int qnc_ok;			/* libmilter is where QUIT_NC is accepted (end of message, unknown) */
+	int qnc_owed;			/* in or from the pool: QUIT_NC to send before anything else */
 	int reused;			/* taken from the pool for this session */
 	mc_session *s;			/* owner, NULL in the pool */
 	size_t slot;
