@@ -501,19 +501,39 @@ session_update(struct session *s)
 	}
 	timeout = (s->cs.state == SS_DATA || s->bdat_active) ? s->d->cfg->smtpd_data_timeout :
 	    s->d->cfg->smtpd_command_timeout;
+	if (!s->busy) {
+		s->busy_woken = 0;
+	} else if (want == 0 && !s->closing && !s->held_input && !s->busy_woken &&
+	    s->ev_flags == EV_READ) {
+		/*
+		 * Our own work (milter, spool, crypt) holds the session for a
+		 * moment: leave the read interest registered instead of paying
+		 * one epoll_ctl to drop it and one to restore it. A client that
+		 * sends meanwhile (pipelining) wakes us once (busy_woken), then
+		 * its input waits in the kernel as before.
+		 */
+		want = EV_READ;
+		timeout = s->ev_timeout;
+	}
 	if (want == s->ev_flags && timeout == s->ev_timeout)
 		goto pending_tls;
+	tv.tv_sec = timeout ? (time_t)timeout : 1;
+	tv.tv_usec = 0;
+	if (want == s->ev_flags && want != 0) {
+		/* Only the timeout changes: rescheduled, the epoll registration stays. */
+		s->ev_timeout = timeout;
+		event_add(s->ev, &tv);
+		goto pending_tls;
+	}
 	event_del(s->ev);
 	s->ev_flags = want;
 	s->ev_timeout = timeout;
 	if (want == 0)
 		return;		/* waiting for our own work, not for the client */
 	event_assign(s->ev, s->d->base, s->io.fd, want | EV_PERSIST, session_on_event, s);
-	tv.tv_sec = timeout ? (time_t)timeout : 1;
-	tv.tv_usec = 0;
 	event_add(s->ev, &tv);
 pending_tls:
-	if ((want & EV_READ) && io_pending_in(&s->io) > 0)
+	if ((want & EV_READ) && !s->busy && io_pending_in(&s->io) > 0)
 		event_active(s->ev, EV_READ, 0);
 }
 
@@ -541,7 +561,11 @@ session_on_event(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
+	if (s->busy && s->cs.state != SS_TLS_HANDSHAKE) {
+		/* Read interest kept while busy (session_update): nothing to do yet. */
+		if (what & EV_READ)
+			s->busy_woken = 1;
+	} else if (what & EV_TIMEOUT) {
 		session_timeout(s);
 	} else if (s->cs.state == SS_TLS_HANDSHAKE) {
 		if (io_pending_out(&s->io) == 0)

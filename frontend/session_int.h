@@ -31,6 +31,7 @@ struct session {
 	struct event *ev;		/* the socket: read and/or write interest, idle timeout */
 	short ev_flags;			/* interest currently registered */
 	unsigned ev_timeout;
+	int busy_woken;			/* the client sent while we were busy: read interest dropped */
 	struct event *timer;		/* AUTH failure delay; created on first use */
 	char *carry;			/* input not yet processed */
 	size_t carry_len;
