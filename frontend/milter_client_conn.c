@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 
 /* What we offer: every action, every step but SMFIP_RCPT_REJ (refused recipients are never sent). */
 #define MC_ACTIONS	SMFI_CURR_ACTS
@@ -49,6 +48,10 @@ conn_free(struct mc_conn *c)
 		bufferevent_free(c->bev);
 	if (c->timer)
 		event_free(c->timer);
+	if (c->flush_ev)
+		event_free(c->flush_ev);
+	if (c->outq)
+		evbuffer_free(c->outq);
 	mp_reader_free(&c->rd);
 	for (i = 0; i < MC_NSTAGES; i++)
 		free(c->symlist[i]);
@@ -113,35 +116,46 @@ mc_conn_close(struct mc_conn *c)
 }
 
 /*
- * Bytes out to the milter. With nothing queued (the usual case: a packet
- * and its reply at a time) they go straight to the socket; only what the
- * kernel does not take goes through the bufferevent, whose write event is
- * then armed. Going through it every time costs two epoll_ctl calls a
- * packet (arm, then disarm once drained).
+ * Bytes out to the milter. Packets made during one turn of the event loop
+ * (a MAIL with its macros, a run of headers and body chunks) gather in
+ * c->outq and leave together at the end of the turn (conn_on_flush): one
+ * writev straight to the socket when nothing is queued, the usual case of
+ * a packet and its reply at a time. Only what the kernel does not take goes
+ * through the bufferevent, whose write event is then armed; going through
+ * it every time costs two epoll_ctl calls a packet (arm, then disarm).
  */
 static void
-conn_write(struct mc_conn *c, const struct iovec *iov, int iovcnt)
+conn_flush(struct mc_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t w = 0;
-	int i;
 
-	if ((c->st == C_READY || c->st == C_IDLE) && evbuffer_get_length(out) == 0) {
-		do
-			w = sendmsg(bufferevent_getfd(c->bev), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
-			w = 0;	/* EAGAIN, or an error the bufferevent reports on its own write */
-	}
-	for (i = 0; i < iovcnt; i++) {
-		if ((size_t)w >= iov[i].iov_len) {
-			w -= (ssize_t)iov[i].iov_len;
-			continue;
-		}
-		bufferevent_write(c->bev, (const char *)iov[i].iov_base + w, iov[i].iov_len - (size_t)w);
-		w = 0;
-	}
+	if (evbuffer_get_length(c->outq) == 0)
+		return;
+	if ((c->st == C_READY || c->st == C_IDLE) && evbuffer_get_length(out) == 0)
+		(void)evbuffer_write(c->outq, bufferevent_getfd(c->bev));
+	/* EAGAIN, or an error the bufferevent reports on its own write. */
+	if (evbuffer_get_length(c->outq) > 0)
+		bufferevent_write_buffer(c->bev, c->outq);
+}
+
+static void
+conn_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct mc_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_flush(c);
+	/* All taken by the kernel: a stream paused by mc_conn_blocked() goes on. */
+	if (c->s && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		mc_on_writable(c->s);
+}
+
+static void
+conn_write(struct mc_conn *c, const void *p, size_t n)
+{
+	evbuffer_add(c->outq, p, n);
+	event_active(c->flush_ev, EV_TIMEOUT, 0);	/* once per turn, however many packets */
 }
 
 void
@@ -149,17 +163,14 @@ mc_conn_send(struct mc_conn *c, const void *p, size_t n, int expect_reply)
 {
 	int cmd = n >= MP_HDR_LEN ? ((const uint8_t *)p)[4] : 0;
 	uint8_t qnc[MP_HDR_LEN];
-	struct iovec iov[2];
-	int k = 0;
 
 	if (c->qnc_owed) {
 		/* The QUIT_NC that ended the last session on this socket (mc_conn_release). */
 		c->qnc_owed = 0;
 		mp_put_header(qnc, SMFIC_QUIT_NC, 0);
-		iov[k++] = (struct iovec){ qnc, sizeof(qnc) };
+		conn_write(c, qnc, sizeof(qnc));
 	}
-	iov[k++] = (struct iovec){ (void *)(uintptr_t)p, n };
-	conn_write(c, iov, k);
+	conn_write(c, p, n);
 	/* libmilter takes QUIT_NC only at end of message or after an unknown command. */
 	if (cmd != SMFIC_MACRO)
 		c->qnc_ok = cmd == SMFIC_UNKNOWN;
@@ -179,7 +190,8 @@ mc_conn_cancel(struct mc_conn *c)
 int
 mc_conn_blocked(struct mc_conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) > MC_OUT_HIGH;
+	return evbuffer_get_length(c->outq) + evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    MC_OUT_HIGH;
 }
 
 static void
@@ -202,6 +214,7 @@ conn_linger(struct mc_conn *c)
 	c->qnc_owed = 0;	/* QUIT ends the session it was owed for as well */
 	if (ready)
 		send_simple(c, SMFIC_QUIT, 0);
+	conn_flush(c);
 	if (!ready || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		conn_free(c);
 		return;
@@ -524,6 +537,8 @@ mc_conn_get(mc_session *s, size_t slot)
 	c->st = C_CONNECTING;
 	mp_reader_init(&c->rd, MP_RESPONSES);
 	c->timer = evtimer_new(s->base, conn_on_timer, c);
+	c->flush_ev = event_new(s->base, -1, 0, conn_on_flush, c);
+	c->outq = evbuffer_new();
 	/* Deferred callbacks: nothing runs inside the caller's stack. */
 	c->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (c->bev == NULL || bufferevent_socket_connect(c->bev, (struct sockaddr *)&m->ss,

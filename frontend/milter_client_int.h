@@ -61,6 +61,8 @@ struct mc_conn {
 	struct event_base *base;
 	struct bufferevent *bev;
 	struct event *timer;
+	struct event *flush_ev;		/* end of this loop turn: c->outq goes out */
+	struct evbuffer *outq;		/* packets of this turn, not yet written */
 	struct mp_reader rd;
 	enum mc_conn_state st;
 	uint32_t version, actions, proto;	/* negotiated */
