@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,33 @@
 static const char *log_prog = "postern";
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_debug_on;
+/*
+ * The pid on every stderr line, asked once: a getpid() per line was a
+ * tenth of the syscalls of a message. A forked child asks again.
+ */
+static long log_pid;
+
+static void
+log_forked(void)
+{
+	log_pid = (long)getpid();
+}
+
+static void
+log_register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, log_forked);
+}
 
 void
 log_init(const char *progname, enum log_dest dest)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	log_prog = progname;
 	log_dest = dest;
+	log_pid = (long)getpid();
+	pthread_once(&once, log_register_atfork);
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -45,7 +67,7 @@ log_emit(int prio, int with_errno, const char *fmt, va_list ap)
 		/* One write per line so concurrent processes do not interleave. */
 		char line[2200];
 		int n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_prog,
-		    (long)getpid(), msg);
+		    log_pid ? log_pid : (long)getpid(), msg);
 		if (n > (int)sizeof(line) - 1)
 			n = sizeof(line) - 1;
 		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
