@@ -359,6 +359,13 @@ main(int argc, char **argv)
 
 	event_base_dispatch(d->base);
 
+	if (mc_list_count(d->milters) > 0) {
+		uint64_t connects, reuses;
+
+		mc_stats(&connects, &reuses);
+		log_info("milter connections: %llu opened, %llu sessions on a reused one",
+		    (unsigned long long)connects, (unsigned long long)reuses);
+	}
 	log_info("shutting down");
 	server_free(d->srv);
 	spool_close(d->spool);		/* in-flight commits finish first */

@@ -115,6 +115,11 @@ class Corpus(h.SmtpdTestCase):
                 self.assertEqual(failures, [])
                 time.sleep(0.2)
                 self.assertEqual(len(d.spool_files()), accepted)
+                # One session after another: one milter connection, reused by every
+                # later session (SMFIC_QUIT_NC), as the shutdown line counts them.
+                self.assertEqual(d.stop(), 0)
+                self.assertIn("milter connections: 1 opened, %d sessions on a reused one"
+                              % (len(rows) - 1), d.log_text())
         finally:
             m.stop()
 
