@@ -191,6 +191,8 @@ smtpd_reload(struct smtpd *d)
 		    cfg->smtpd_tls_key_file, err, sizeof(err))) == NULL) {
 			log_warnx("TLS not enabled: %s", err);
 		}
+		if (d->tls != NULL)
+			tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
 	} else if (d->tls != NULL) {
 		log_warnx("removing the TLS certificate takes effect at restart");
 	}
@@ -319,6 +321,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-smtpd: %s\n", err);
 		return 1;
 	}
+	if (d->tls != NULL)
+		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
 	smtpd_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {

@@ -223,10 +223,17 @@ session_milter_result(struct session *s, struct cmd_result *r)
 		return 0;
 	if (r->id == R_EHLO_GREETING) {
 		struct mc_tls tls = { 0 }, *tp = NULL;
+		char subject[256], issuer[256];
+
 		if (s->io.tls) {
 			tls.version = tls_conn_version(s->io.tls);
 			tls.cipher = tls_conn_cipher(s->io.tls);
 			tls.bits = tls_conn_cipher_bits(s->io.tls);
+			if (tls_conn_peer_cn(s->io.tls, subject, sizeof(subject), issuer,
+			    sizeof(issuer)) == 0) {
+				tls.cert_subject = subject[0] ? subject : NULL;
+				tls.cert_issuer = issuer[0] ? issuer : NULL;
+			}
 			tp = &tls;
 		}
 		session_milter_hold(s, r, MCS_HELO);

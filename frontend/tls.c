@@ -41,6 +41,7 @@ struct tls_server {
 	gnutls_priority_t prio;
 	gnutls_datum_t ticket_key;	/* one per process: tickets survive a reload */
 	unsigned refs;
+	int ask_ccert;			/* smtpd_tls_ask_ccert */
 };
 
 /*
@@ -248,7 +249,9 @@ tls_conn_new(tls_server *srv, int fd)
 	/* Resumption spares the client a full handshake on each submission. */
 	tls_check(gnutls_session_ticket_enable_server(c->s, &srv->ticket_key),
 	    "gnutls_session_ticket_enable_server");
-	gnutls_certificate_server_set_request(c->s, GNUTLS_CERT_IGNORE);
+	/* Asked only for the milter macros: a client without one, or an untrusted one, is fine. */
+	gnutls_certificate_server_set_request(c->s, srv->ask_ccert ? GNUTLS_CERT_REQUEST :
+	    GNUTLS_CERT_IGNORE);
 	gnutls_transport_set_int(c->s, fd);
 	c->srv = srv;
 	srv->refs++;
@@ -440,4 +443,45 @@ tls_conn_error(tls_conn *c)
 		return buf;
 	}
 	return c->err;
+}
+
+void
+tls_server_ask_ccert(tls_server *srv, int on)
+{
+	srv->ask_ccert = on;
+}
+
+/* One attribute of a DN; "" when absent. Computed on demand: a connection stores none. */
+static void
+tls_dn_cn(gnutls_x509_crt_t crt, int issuer, char *out, size_t outlen)
+{
+	size_t n = outlen;
+	int rc;
+
+	rc = issuer ? gnutls_x509_crt_get_issuer_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+	    out, &n) : gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, out, &n);
+	if (rc < 0)
+		out[0] = '\0';		/* no CN, or longer than out: none rather than a cut one */
+}
+
+int
+tls_conn_peer_cn(tls_conn *c, char *subject, size_t slen, char *issuer, size_t ilen)
+{
+	const gnutls_datum_t *chain;
+	unsigned n = 0;
+	gnutls_x509_crt_t crt;
+
+	subject[0] = issuer[0] = '\0';
+	if (!c->done || (chain = gnutls_certificate_get_peers(c->s, &n)) == NULL || n == 0)
+		return -1;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return -1;
+	}
+	tls_dn_cn(crt, 0, subject, slen);
+	tls_dn_cn(crt, 1, issuer, ilen);
+	gnutls_x509_crt_deinit(crt);
+	return 0;
 }

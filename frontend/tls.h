@@ -25,6 +25,8 @@ tls_server *tls_server_new(const char *cert_file, const char *key_file, char *er
 int tls_server_reload(tls_server *srv, const char *cert_file, const char *key_file,
     char *err, size_t errlen);
 void tls_server_free(tls_server *srv);
+/* Ask new connections' clients for a certificate (never required, never verified). */
+void tls_server_ask_ccert(tls_server *srv, int on);
 
 /* Wrap an accepted, non-blocking socket. The fd stays owned by the caller. */
 tls_conn *tls_conn_new(tls_server *srv, int fd);
@@ -46,5 +48,10 @@ const char *tls_conn_version(tls_conn *c);
 const char *tls_conn_cipher(tls_conn *c);
 unsigned tls_conn_cipher_bits(tls_conn *c);
 const char *tls_conn_error(tls_conn *c);
+/*
+ * Common names of the client certificate's subject and issuer, as Postfix
+ * gives them to milters; 0, or -1 (both "") when none was presented.
+ */
+int tls_conn_peer_cn(tls_conn *c, char *subject, size_t slen, char *issuer, size_t ilen);
 
 #endif

@@ -34,6 +34,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_tls_cert_file, CT_STR, ""),
 	K(smtpd_tls_key_file, CT_STR, ""),
 	K(smtpd_require_tls, CT_TRIBOOL, ""),
+	K(smtpd_tls_ask_ccert, CT_BOOL, "no"),
 	K(smtpd_require_auth, CT_BOOL, "yes"),
 	K(smtpd_user, CT_STR, "postern"),
 	K(smtpd_max_connections, CT_UINT, "1000"),

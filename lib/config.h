@@ -29,6 +29,7 @@ typedef struct postern_config {
 	char *smtpd_tls_cert_file;
 	char *smtpd_tls_key_file;
 	int smtpd_require_tls;		/* -1 until resolved: yes when a cert is set */
+	int smtpd_tls_ask_ccert;	/* ask (not require) a client certificate, for milter macros */
 	int smtpd_require_auth;
 	char *smtpd_user;		/* drop privileges to this user after binding */
 	unsigned smtpd_max_connections;

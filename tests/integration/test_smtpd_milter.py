@@ -238,12 +238,13 @@ class Failures(h.SmtpdTestCase):
 class Verdicts(h.SmtpdTestCase):
     """One test filter process per mode on a unix socket."""
 
-    def filter(self, mode):
+    def filter(self, mode, record=None):
         if not os.access(TEST_FILTER, os.X_OK):
             self.fail("%s not built (make check builds it)" % TEST_FILTER)
         tmp = tempfile.mkdtemp(prefix="postern-tf-")
         sock = os.path.join(tmp, "f.sock")
-        p = subprocess.Popen([TEST_FILTER, "-p", "unix:" + sock, "-m", mode],
+        p = subprocess.Popen([TEST_FILTER, "-p", "unix:" + sock, "-m", mode] +
+                             (["-o", record] if record else []),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             if os.path.exists(sock):
@@ -258,6 +259,36 @@ class Verdicts(h.SmtpdTestCase):
         with open(path, "rb") as f:
             head = f.read().split(b"\n\n", 1)[0].decode()
         return [ln for ln in head.split("\n") if ln.split(" ")[0] in ("sender", "rcpt", "quarantine")]
+
+    def helo_macros(self, ask_ccert, client_cert):
+        """The HELO-stage macros the filter is told after STARTTLS with or without a
+        client certificate (CN "client.test"), with smtpd_tls_ask_ccert on or off."""
+        tmp = tempfile.mkdtemp(prefix="postern-cc-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        record = os.path.join(tmp, "record")
+        with h.Smtpd(tls=True, smtpd_require_auth="no", smtpd_tls_ask_ccert=ask_ccert,
+                     smtpd_milters=self.filter("record", record)) as d, d.client() as c:
+            ctx = h.client_ctx()
+            if client_cert:
+                ctx.load_cert_chain(*h.make_cert(tmp, cn="client.test"))
+            c.ehlo()
+            c.starttls(ctx)
+            self.assertTrue(c.ehlo()[-1].startswith("250 "))
+            self.assertEqual(c.cmd("QUIT"), h.reply_line("R_BYE"))
+        time.sleep(0.3)
+        with open(record) as f:
+            return [ln.rstrip("\n") for ln in f if ln.startswith("M H ")]
+
+    def test_client_certificate_macros(self):
+        got = self.helo_macros("yes", True)
+        self.assertIn("M H {cert_subject}=client.test", got)
+        self.assertIn("M H {cert_issuer}=client.test", got)     # self-signed
+        self.assertIn("M H {tls_version}=TLSv1.3", got)
+        # Asked, none presented; or presented but not asked for: no such macros.
+        for ask, cert in (("yes", False), ("no", True)):
+            got = self.helo_macros(ask, cert)
+            self.assertIn("M H {tls_version}=TLSv1.3", got)
+            self.assertFalse([m for m in got if "{cert_" in m], (ask, cert, got))
 
     def test_multiline_reject_verbatim(self):
         with h.Smtpd(smtpd_milters=self.filter("reject_ml")) as d, d.client() as c:

@@ -88,7 +88,7 @@ rec_macros(SMFICTX *ctx, const char *stage, const char *const *names)
 static const char *const conn_macros[] = { "j", "_", "{daemon_name}", "{client_addr}",
 	"{client_port}", "{client_name}", NULL };
 static const char *const helo_macros[] = { "{tls_version}", "{cipher}", "{cipher_bits}",
-	"{cert_subject}", NULL };
+	"{cert_subject}", "{cert_issuer}", NULL };
 static const char *const mail_macros[] = { "i", "{auth_type}", "{auth_authen}", "{mail_addr}", NULL };
 static const char *const rcpt_macros[] = { "i", "{rcpt_addr}", NULL };
 static const char *const data_macros[] = { "i", NULL };
