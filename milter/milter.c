@@ -90,7 +90,7 @@ static const struct pm_stage_macros pm_macros_lean[] = {
 	{ SMFIM_ENVFROM, PM_CONNECT_MACROS " " PM_HELO_MACROS " " PM_MAIL_MACROS },
 	{ SMFIM_ENVRCPT, "" },
 	{ SMFIM_DATA, "" },
-	{ SMFIM_EOH, "i" },
+	{ SMFIM_EOH, "" },		/* "i" is read for the verdict's log line, at EOM */
 	{ SMFIM_EOM, "i" },
 	{ 0, NULL }
 };
