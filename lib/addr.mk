@@ -1,5 +1,5 @@
 # lib/addr.mk - the address parser (RFC 5322 lists, RFC 5321 paths, RFC 2047 words) and its tests.
-lib_libpostern_a_SOURCES += lib/addr.c lib/addr.h lib/rfc2047.c lib/rfc2047.h lib/ascii.h
+lib_libpostern_a_SOURCES += lib/addr.c lib/addr.h lib/addr_int.h lib/addr_path.c lib/addr_domain.c lib/rfc2047.c lib/rfc2047.h lib/ascii.h
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_addr
 TESTS += tests/unit/test_addr
