@@ -1,8 +1,10 @@
 /*
- * commands.c - SMTP command table and handlers. Cross-cutting rules (TLS
- * first, AUTH first, EHLO first, pipelining group ends, the error limit)
- * live in the table flags and cmd_dispatch(); each handler only knows its
- * own command and returns a reply id with its argument.
+ * commands.c - SMTP command table and the session-level handlers (EHLO,
+ * HELO, RSET, NOOP, QUIT, VRFY, EXPN, HELP, STARTTLS). Cross-cutting rules
+ * (TLS first, AUTH first, EHLO first, pipelining group ends, the error
+ * limit) live in the table flags and cmd_dispatch(); each handler only
+ * knows its own command and returns a reply id with its argument. The
+ * transaction's commands are in commands_mail.c, AUTH in commands_auth.c.
  */
 #include "commands.h"
 #include "commands_int.h"
@@ -36,10 +38,6 @@ struct cmd_def {
 
 static void cmd_ehlo(struct cmd_session *, char *, struct cmd_result *);
 static void cmd_helo(struct cmd_session *, char *, struct cmd_result *);
-static void cmd_mail(struct cmd_session *, char *, struct cmd_result *);
-static void cmd_rcpt(struct cmd_session *, char *, struct cmd_result *);
-static void cmd_data(struct cmd_session *, char *, struct cmd_result *);
-static void cmd_bdat(struct cmd_session *, char *, struct cmd_result *);
 static void cmd_rset(struct cmd_session *, char *, struct cmd_result *);
 static void cmd_noop(struct cmd_session *, char *, struct cmd_result *);
 static void cmd_quit(struct cmd_session *, char *, struct cmd_result *);
@@ -75,7 +73,7 @@ static const char *const cmd_http_verbs[] = {
 };
 
 static const char *const cmd_state_names[SS_COUNT] = {
-	[SS_INIT] = "INIT", [SS_GREETED] = "GREETED", [SS_MILTER] = "MILTER",
+	[SS_INIT] = "INIT", [SS_GREETED] = "GREETED",
 	[SS_MAIL] = "MAIL", [SS_RCPT] = "RCPT", [SS_DATA] = "DATA", [SS_BDAT] = "BDAT",
 	[SS_CHUNKING] = "CHUNKING", [SS_COMMIT] = "COMMIT",
 	[SS_TLS_HANDSHAKE] = "TLS_HANDSHAKE", [SS_AUTH_PLAIN_WAIT] = "AUTH_PLAIN_WAIT",
@@ -127,7 +125,7 @@ cmd_wipe_creds(struct cmd_session *s)
 }
 
 /* Forget the envelope; state is left to the caller. */
-static void
+void
 cmd_tx_clear(struct cmd_session *s)
 {
 	unsigned i;
@@ -201,7 +199,7 @@ cmd_result_set(struct cmd_result *r, int id, const char *arg)
 		r->arg[0] = '\0';
 }
 
-static void
+void
 cmd_reply_n(struct cmd_result *r, int id, const char *arg, size_t len)
 {
 	r->id = id;
@@ -366,284 +364,6 @@ cmd_starttls(struct cmd_session *s, char *args, struct cmd_result *r)
 	cmd_tx_reset(s);
 	cmd_result_set(r, R_STARTTLS_READY, NULL);
 	r->action = ACT_STARTTLS;
-}
-
-/* --- MAIL / RCPT */
-
-/*
- * Find the "<...>" path at p: the closing '>' outside a quoted string.
- * Returns its length (brackets included) or 0 when there is none.
- */
-static size_t
-cmd_path_len(const char *p)
-{
-	size_t i;
-	int quoted = 0;
-
-	if (*p != '<')
-		return 0;
-	for (i = 1; p[i]; i++) {
-		if (quoted && p[i] == '\\' && p[i + 1]) {
-			i++;
-			continue;
-		}
-		if (p[i] == '"')
-			quoted = !quoted;
-		else if (p[i] == '>' && !quoted)
-			return i + 1;
-	}
-	return 0;
-}
-
-/*
- * Split "FROM:<path> params" (keyword "FROM:" or "TO:"). Tolerates spaces
- * after the colon. Returns 0 with *path, *plen and *params, -1 on a syntax
- * error.
- */
-static int
-cmd_split_path(char *args, const char *kw, char **path, size_t *plen, char **params)
-{
-	size_t kl = strlen(kw);
-	char *p;
-
-	if (strncasecmp(args, kw, kl) != 0)
-		return -1;
-	p = cmd_skip_space(args + kl);
-	if ((*plen = cmd_path_len(p)) == 0)
-		return -1;
-	*path = p;
-	p += *plen;
-	if (*p != '\0' && *p != ' ')
-		return -1;
-	*params = cmd_skip_space(p);
-	cmd_rtrim(*params);
-	return 0;
-}
-
-/* Parse a decimal up to 2^63; -1 on anything else. */
-static int
-cmd_parse_u64(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 19)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* MAIL parameters (RFC 1870 SIZE, 6152 BODY, 3030 BINARYMIME, 6531 SMTPUTF8, 4954 AUTH). */
-static int
-cmd_mail_params(struct cmd_session *s, char *params, struct cmd_result *r)
-{
-	int seen_size = 0, seen_body = 0, seen_utf8 = 0, seen_auth = 0;
-	char *p = params;
-
-	while (*p) {
-		char *tok = p, *eq, *val;
-		size_t tlen, klen, vlen;
-
-		while (*p && *p != ' ')
-			p++;
-		tlen = (size_t)(p - tok);
-		p = cmd_skip_space(p);
-		eq = memchr(tok, '=', tlen);
-		klen = eq ? (size_t)(eq - tok) : tlen;
-		val = eq ? eq + 1 : NULL;
-		vlen = eq ? tlen - klen - 1 : 0;
-		if (klen == 4 && strncasecmp(tok, "SIZE", 4) == 0) {
-			if (seen_size++ || !val || cmd_parse_u64(val, vlen, &s->declared_size))
-				goto syntax;
-			if (s->conf->size_limit && s->declared_size > s->conf->size_limit) {
-				cmd_result_set(r, R_SIZE_MAIL, NULL);
-				return -1;
-			}
-		} else if (klen == 4 && strncasecmp(tok, "BODY", 4) == 0) {
-			if (seen_body++ || !val)
-				goto syntax;
-			if (vlen == 4 && strncasecmp(val, "7BIT", 4) == 0)
-				s->body = BODY_7BIT;
-			else if (vlen == 8 && strncasecmp(val, "8BITMIME", 8) == 0)
-				s->body = BODY_8BITMIME;
-			else if (vlen == 10 && strncasecmp(val, "BINARYMIME", 10) == 0)
-				s->body = BODY_BINARYMIME;
-			else
-				goto syntax;
-		} else if (klen == 8 && strncasecmp(tok, "SMTPUTF8", 8) == 0) {
-			if (seen_utf8++ || val)
-				goto syntax;
-			s->smtputf8 = 1;
-		} else if (klen == 4 && strncasecmp(tok, "AUTH", 4) == 0) {
-			/* RFC 4954 5: accepted and not trusted (we relay nothing on its word). */
-			if (seen_auth++ || !val)
-				goto syntax;
-		} else {
-			cmd_reply_n(r, R_PARAM_UNKNOWN, tok, klen);
-			return -1;
-		}
-	}
-	return 0;
-syntax:
-	cmd_result_set(r, R_MAIL_SYNTAX, NULL);
-	return -1;
-}
-
-static void
-cmd_mail(struct cmd_session *s, char *args, struct cmd_result *r)
-{
-	char *path, *params;
-	size_t plen;
-	addr_mailbox mb;
-	int is_null, n;
-	const char *reason;
-
-	if (SMTP_IN_TRANSACTION(s->state)) {
-		cmd_result_set(r, R_SENDER_ALREADY, NULL);
-		return;
-	}
-	if (cmd_split_path(args, "FROM:", &path, &plen, &params) != 0) {
-		cmd_result_set(r, R_MAIL_SYNTAX, NULL);
-		return;
-	}
-	s->declared_size = 0;
-	s->body = BODY_NONE;
-	s->smtputf8 = 0;
-	if (cmd_mail_params(s, params, r) != 0) {
-		cmd_tx_clear(s);
-		return;
-	}
-	n = addr_parse_path(path, plen, 1, s->smtputf8, &mb, &is_null, &reason);
-	if (n < 0 || (size_t)n != plen) {
-		cmd_tx_clear(s);
-		cmd_reply_n(r, R_BAD_SENDER, path, plen);
-		return;
-	}
-	/* The null sender is the milter's to judge (contract): pass it on. */
-	s->sender = xstrndup(path, plen);
-	cmd_enter(s, SS_MAIL);
-	cmd_reply_n(r, R_SENDER_OK, path, plen);
-	r->action = ACT_MILTER;
-}
-
-static void
-cmd_rcpt(struct cmd_session *s, char *args, struct cmd_result *r)
-{
-	char *path, *params;
-	size_t plen;
-	addr_mailbox mb;
-	int is_null, n;
-	const char *reason;
-
-	if (s->state != SS_MAIL && s->state != SS_RCPT) {
-		cmd_result_set(r, s->state == SS_CHUNKING ? R_BAD_SEQUENCE : R_NEED_MAIL, NULL);
-		return;
-	}
-	if (cmd_split_path(args, "TO:", &path, &plen, &params) != 0) {
-		cmd_result_set(r, R_RCPT_SYNTAX, NULL);
-		return;
-	}
-	if (*params != '\0') {
-		/* No RCPT extension is offered (no DSN). */
-		size_t k = strcspn(params, "= ");
-		cmd_reply_n(r, R_PARAM_UNKNOWN, params, k);
-		return;
-	}
-	if (s->nrcpts >= s->conf->max_rcpts) {
-		cmd_result_set(r, R_TOO_MANY_RCPTS, NULL);
-		return;
-	}
-	n = addr_parse_path(path, plen, 0, s->smtputf8, &mb, &is_null, &reason);
-	if (n < 0 || (size_t)n != plen || is_null) {
-		cmd_reply_n(r, R_BAD_RCPT, path, plen);
-		return;
-	}
-	s->rcpts = xrealloc(s->rcpts, (s->nrcpts + 1) * sizeof(*s->rcpts));
-	s->rcpts[s->nrcpts++] = xstrndup(path, plen);
-	cmd_enter(s, SS_RCPT);
-	cmd_reply_n(r, R_RCPT_OK, path, plen);
-}
-
-void
-cmd_rcpt_drop_last(struct cmd_session *s)
-{
-	if (s->nrcpts == 0)
-		return;
-	free(s->rcpts[--s->nrcpts]);
-	s->rcpts[s->nrcpts] = NULL;
-	if (s->nrcpts == 0 && s->state == SS_RCPT)
-		cmd_enter(s, SS_MAIL);
-}
-
-/* --- DATA / BDAT */
-
-static void
-cmd_data(struct cmd_session *s, char *args, struct cmd_result *r)
-{
-	(void)args;
-	if (s->state == SS_CHUNKING || (s->state == SS_RCPT && s->body == BODY_BINARYMIME)) {
-		/* RFC 3030: no DATA inside a BDAT transaction, and BINARYMIME needs BDAT. */
-		cmd_result_set(r, R_BAD_SEQUENCE, NULL);
-		return;
-	}
-	if (s->state != SS_MAIL && s->state != SS_RCPT) {
-		cmd_result_set(r, R_NEED_MAIL, NULL);
-		return;
-	}
-	if (s->nrcpts == 0) {
-		cmd_result_set(r, R_NEED_RCPT, NULL);
-		return;
-	}
-	cmd_enter(s, SS_DATA);
-	cmd_result_set(r, R_DATA_GO, NULL);
-	r->action = ACT_DATA;
-}
-
-/*
- * BDAT <size> [LAST]. The chunk always follows the command, so even a
- * refused BDAT must be read and skipped: bdat_discard names the reply
- * to give once it has been.
- */
-static void
-cmd_bdat(struct cmd_session *s, char *args, struct cmd_result *r)
-{
-	char *p = args, *num;
-	size_t nlen;
-	uint64_t n;
-	int last = 0;
-
-	num = p;
-	while (*p && *p != ' ')
-		p++;
-	nlen = (size_t)(p - num);
-	p = cmd_skip_space(p);
-	cmd_rtrim(p);
-	if (*p) {
-		if (strcasecmp(p, "LAST") != 0) {
-			cmd_result_set(r, R_BDAT_SYNTAX, NULL);
-			return;
-		}
-		last = 1;
-	}
-	if (cmd_parse_u64(num, nlen, &n) != 0) {
-		cmd_result_set(r, R_BDAT_SYNTAX, NULL);
-		return;
-	}
-	s->bdat_len = n;
-	s->bdat_last = last;
-	s->bdat_discard = CMD_NO_REPLY;
-	if (s->state != SS_MAIL && s->state != SS_RCPT && s->state != SS_CHUNKING)
-		s->bdat_discard = R_NEED_MAIL;
-	else if (s->nrcpts == 0)
-		s->bdat_discard = R_NEED_RCPT;
-	else
-		cmd_enter(s, SS_BDAT);
-	r->action = ACT_BDAT;
 }
 
 /* Count an error reply; at the limit, a 421 follows and the session closes. */

@@ -22,7 +22,6 @@
 enum smtp_state {
 	SS_INIT,		/* banner sent; EHLO/HELO not yet */
 	SS_GREETED,		/* EHLO/HELO done, no transaction */
-	SS_MILTER,		/* unused: milter verdicts wait with the session "busy" */
 	SS_MAIL,		/* sender accepted, no recipient yet */
 	SS_RCPT,		/* one or more recipients */
 	SS_DATA,		/* reading a DATA body */
@@ -39,7 +38,7 @@ enum smtp_state {
 };
 
 /* A mail transaction is open (RSET, EHLO, STARTTLS and errors end it). */
-#define SMTP_IN_TRANSACTION(st) ((st) >= SS_MILTER && (st) <= SS_COMMIT)
+#define SMTP_IN_TRANSACTION(st) ((st) >= SS_MAIL && (st) <= SS_COMMIT)
 #define SMTP_IN_AUTH(st) ((st) >= SS_AUTH_PLAIN_WAIT && (st) <= SS_AUTH_LOGIN_PASS)
 
 enum cmd_body { BODY_NONE, BODY_7BIT, BODY_8BITMIME, BODY_BINARYMIME };

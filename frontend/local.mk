@@ -9,7 +9,7 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/session.c frontend/session.h frontend/session_int.h \
 	frontend/session_msg.c \
 	frontend/commands.c frontend/commands.h frontend/commands_int.h \
-	frontend/commands_auth.c \
+	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \
 	frontend/io.c frontend/io.h \
 	frontend/spool.c frontend/spool.h \
