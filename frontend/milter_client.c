@@ -404,6 +404,14 @@ event_start(mc_session *s, int ev)
 		event_done(s);
 		return;
 	}
+	if (!s->unit && s->helo_act != MC_CONTINUE && ev != SMFIC_CONNECT) {
+		s->act = s->helo_act;
+		memcpy(s->reply, s->helo_reply, sizeof(s->reply));
+		s->decider = s->helo_decider;
+		s->close = strncmp(s->reply, "421", 3) == 0;
+		event_done(s);
+		return;
+	}
 	if (mc_step(s))
 		event_done(s);
 }
@@ -547,6 +555,11 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 	memcpy(s->reply, text, sizeof(text));
 	s->close = close || s->ev == SMFIC_CONNECT;
 	s->decider = s->l->v[slot].name;
+	if (s->ev == SMFIC_HELO) {
+		s->helo_act = act;
+		memcpy(s->helo_reply, text, sizeof(text));
+		s->helo_decider = s->decider;
+	}
 	if (s->ev == SMFIC_MAIL) {
 		/* No transaction: the milters that took this MAIL hear an ABORT. */
 		mp_put_header(hdr, SMFIC_ABORT, 0);

@@ -123,6 +123,14 @@ struct mc_session {
 	/* Session-wide outcomes. */
 	int fail_temp, fail_reject;	/* a milter failed with that default action */
 	int closed;			/* MC_CLOSE given: everything answers it again */
+	/*
+	 * A refusal at HELO holds for the session, as in Postfix and Sendmail:
+	 * every later command a milter would see (HELO again, MAIL, RCPT,
+	 * DATA) gets it again, without asking the milters.
+	 */
+	enum mc_action helo_act;	/* MC_CONTINUE: none */
+	char helo_reply[MP_REPLY_MAX + 1];
+	const char *helo_decider;
 	/* The message. */
 	int discard;			/* some milter said DISCARD */
 	enum mc_action msg_act;		/* refusal from a stream step, answered at end */

@@ -67,7 +67,8 @@ def reply_rows():
     """{ "R_NAME": (code, xcode or None, text) } parsed from lib/reply.c."""
     global _REPLIES
     if _REPLIES is None:
-        src = open(os.path.join(TOP_SRCDIR, "lib", "reply.c"), encoding="utf-8").read()
+        with open(os.path.join(TOP_SRCDIR, "lib", "reply.c"), encoding="utf-8") as f:
+            src = f.read()
         rows = {}
         for m in re.finditer(r'\b(?:ROW|ARG)\(\s*(R_\w+)\s*,\s*(\d+)\s*,\s*(NULL|"[^"]*")\s*,\s*'
                              r'"((?:[^"\\]|\\.)*)"\s*\)', src):

@@ -290,6 +290,31 @@ class Verdicts(h.SmtpdTestCase):
             self.assertIn("M H {tls_version}=TLSv1.3", got)
             self.assertFalse([m for m in got if "{cert_" in m], (ask, cert, got))
 
+    def test_helo_refusal_holds_for_the_session(self):
+        """A milter refusing HELO: that reply answers the EHLO and every later command a
+        milter would see (MAIL, EHLO again), as Postfix does; nothing is spooled."""
+        tmp = tempfile.mkdtemp(prefix="postern-he-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        record = os.path.join(tmp, "record")
+        refused = h.reply_line("R_POLICY_REJECT")
+        with h.Smtpd(smtpd_milters=self.filter("reject_helo", record)) as d, d.client() as c:
+            self.assertEqual(c.cmd("EHLO bad.example"), refused)
+            self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>"), refused)
+            self.assertEqual(c.cmd("NOOP"), h.reply_line("R_NOOP_OK"))
+            self.assertEqual(c.cmd("EHLO good.example"), refused)
+            self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>"), refused)
+            self.assertEqual(c.cmd("QUIT"), h.reply_line("R_BYE"))
+            self.assertEqual(d.spool_files(), [])
+        time.sleep(0.3)
+        with open(record) as f:
+            rec = f.read()
+        self.assertIn("E bad.example", rec)
+        self.assertNotIn("E good.example", rec)     # the milters were not asked again
+        self.assertNotIn("F <alice@example.com>", rec)
+        # Another session starts clean.
+        with h.Smtpd(smtpd_milters=self.filter("reject_helo")) as d, d.client() as c:
+            self.assertEqual(c.ehlo()[-1][:4], "250 ")
+
     def test_multiline_reject_verbatim(self):
         with h.Smtpd(smtpd_milters=self.filter("reject_ml")) as d, d.client() as c:
             c.ehlo()

@@ -151,6 +151,8 @@ f_helo(SMFICTX *ctx, char *name)
 {
 	rec("E", name, strlen(name));
 	rec_macros(ctx, "H", helo_macros);
+	if (is("reject_helo") && strstr(name, "bad") != NULL)
+		return SMFIS_REJECT;
 	return is("nr") ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
