@@ -315,6 +315,32 @@ class Verdicts(h.SmtpdTestCase):
         with h.Smtpd(smtpd_milters=self.filter("reject_helo")) as d, d.client() as c:
             self.assertEqual(c.ehlo()[-1][:4], "250 ")
 
+    def test_input_while_waiting_for_the_milter(self):
+        """Commands that arrive while the session waits for a slow MAIL verdict (the read
+        interest stays registered then) are answered after it, in order, once each."""
+        def cpu_seconds(pid):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        with h.Smtpd(smtpd_milters=self.filter("slow_mail")) as d, d.client() as c:
+            c.ehlo()
+            cpu0 = cpu_seconds(d.pid)
+            c.send("MAIL FROM:<alice@example.com>\r\n")
+            time.sleep(0.1)
+            c.send("RCPT TO:<bob@example.net>\r\n")
+            time.sleep(0.1)
+            c.send("NOOP\r\n")
+            self.assertEqual(c.reply(), h.reply_line("R_SENDER_OK", "<alice@example.com>"))
+            # Waiting is not spinning on the unread input (0.4 s of wall clock here).
+            self.assertLess(cpu_seconds(d.pid) - cpu0, 0.15)
+            self.assertEqual(c.reply(), h.reply_line("R_RCPT_OK", "<bob@example.net>"))
+            self.assertEqual(c.reply(), h.reply_line("R_NOOP_OK"))
+            self.assertEqual(c.pending(), b"")
+            self.assertEqual(c.cmd("DATA"), h.reply_line("R_DATA_GO"))
+            c.send(message() + b".\r\n")
+            self.assertRegex(c.reply(), h.QUEUED_RE)
+
     def test_multiline_reject_verbatim(self):
         with h.Smtpd(smtpd_milters=self.filter("reject_ml")) as d, d.client() as c:
             c.ehlo()

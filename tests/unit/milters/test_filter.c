@@ -166,6 +166,8 @@ f_envfrom(SMFICTX *ctx, char **argv)
 	rec_macros(ctx, "F", mail_macros);
 	if (is("tempfail_mail"))
 		return SMFIS_TEMPFAIL;
+	if (is("slow_mail"))
+		usleep(400000);		/* the client sends on meanwhile */
 	return is("nr") ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
