@@ -3,6 +3,10 @@
 # under gcc in `make check` (tests/fuzz/regress_*), see each module's .mk.
 EXTRA_DIST += tests/fuzz/targets.list tests/fuzz/build.sh tests/fuzz/corpus
 
+# make check: every target still builds with clang and replays its seeds.
+TESTS += tests/integration/test_fuzz_build.sh
+dist_check_SCRIPTS += tests/integration/test_fuzz_build.sh
+
 fuzz:
 	$(SHELL) $(srcdir)/tests/fuzz/build.sh build '$(srcdir)' '$(abs_builddir)/tests/fuzz'
 
