@@ -503,6 +503,11 @@ session_update(struct session *s)
 	    s->d->cfg->smtpd_command_timeout;
 	if (!s->busy) {
 		s->busy_woken = 0;
+		if (s->busy_kept) {
+			/* The client's time starts with our reply, not before our work. */
+			s->busy_kept = 0;
+			s->ev_timeout = (unsigned)-1;
+		}
 	} else if (want == 0 && !s->closing && !s->held_input && !s->busy_woken &&
 	    s->ev_flags == EV_READ) {
 		/*
@@ -514,6 +519,7 @@ session_update(struct session *s)
 		 */
 		want = EV_READ;
 		timeout = s->ev_timeout;
+		s->busy_kept = 1;
 	}
 	if (want == s->ev_flags && timeout == s->ev_timeout)
 		goto pending_tls;

@@ -32,6 +32,7 @@ struct session {
 	short ev_flags;			/* interest currently registered */
 	unsigned ev_timeout;
 	int busy_woken;			/* the client sent while we were busy: read interest dropped */
+	int busy_kept;			/* read interest kept while busy: re-arm the timeout after */
 	struct event *timer;		/* AUTH failure delay; created on first use */
 	char *carry;			/* input not yet processed */
 	size_t carry_len;

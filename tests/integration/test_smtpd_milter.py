@@ -332,7 +332,7 @@ class Verdicts(h.SmtpdTestCase):
             time.sleep(0.1)
             c.send("NOOP\r\n")
             self.assertEqual(c.reply(), h.reply_line("R_SENDER_OK", "<alice@example.com>"))
-            # Waiting is not spinning on the unread input (0.4 s of wall clock here).
+            # Waiting is not spinning on the unread input (1.5 s of wall clock here).
             self.assertLess(cpu_seconds(d.pid) - cpu0, 0.15)
             self.assertEqual(c.reply(), h.reply_line("R_RCPT_OK", "<bob@example.net>"))
             self.assertEqual(c.reply(), h.reply_line("R_NOOP_OK"))
@@ -340,6 +340,20 @@ class Verdicts(h.SmtpdTestCase):
             self.assertEqual(c.cmd("DATA"), h.reply_line("R_DATA_GO"))
             c.send(message() + b".\r\n")
             self.assertRegex(c.reply(), h.QUEUED_RE)
+
+    def test_command_timeout_counts_from_the_reply(self):
+        """The client's command timeout starts when the reply is sent, not while the
+        session waited for the milter: 1.5 s of milter then 1.2 s of client < 2 s each."""
+        with h.Smtpd(smtpd_milters=self.filter("slow_mail"),
+                     smtpd_command_timeout="2s") as d, d.client() as c:
+            c.ehlo()
+            self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>", timeout=10),
+                             h.reply_line("R_SENDER_OK", "<alice@example.com>"))
+            time.sleep(1.2)
+            self.assertEqual(c.cmd("RCPT TO:<bob@example.net>"),
+                             h.reply_line("R_RCPT_OK", "<bob@example.net>"))
+            # And it does expire: 2 s of silence after a reply is the limit.
+            self.assertEqual(c.reply(timeout=10), h.reply_line("R_TIMEOUT"))
 
     def test_multiline_reject_verbatim(self):
         with h.Smtpd(smtpd_milters=self.filter("reject_ml")) as d, d.client() as c:

@@ -167,7 +167,7 @@ f_envfrom(SMFICTX *ctx, char **argv)
 	if (is("tempfail_mail"))
 		return SMFIS_TEMPFAIL;
 	if (is("slow_mail"))
-		usleep(400000);		/* the client sends on meanwhile */
+		usleep(1500000);	/* the client sends on meanwhile */
 	return is("nr") ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
