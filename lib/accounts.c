@@ -224,7 +224,8 @@ accounts_parse(const char *name, const char *data, size_t len, char *err, size_t
 		}
 		a->v[a->n++] = acct;
 	}
-	qsort(a->v, a->n, sizeof(*a->v), accounts_cmp);
+	if (a->n > 1)		/* an empty table has no array at all: qsort(NULL, ...) is undefined */
+		qsort(a->v, a->n, sizeof(*a->v), accounts_cmp);
 	for (i = 1; i < a->n; i++) {
 		if (strcmp(a->v[i - 1].name, a->v[i].name) == 0) {
 			snprintf(err, errlen, "%s: account \"%.64s\" defined twice", name, a->v[i].name);

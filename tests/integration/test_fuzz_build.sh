@@ -14,6 +14,10 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
 	echo "SKIP: $CLANG not installed"
 	exit 77
 fi
+# Any sanitizer report is a finding, as in scripts/test.sh's sanitizer pass.
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ASAN_OPTIONS=abort_on_error=1
+export UBSAN_OPTIONS ASAN_OPTIONS
 out=$(mktemp -d "${TMPDIR:-/tmp}/postern-fuzzbuild.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT INT TERM
 # build.sh reads autoconf.h from two levels above its output directory.

@@ -189,6 +189,26 @@ test_load_file(void **state)
 	accounts_free(a);
 }
 
+/* A file with no account at all (empty, or comments and blank lines): an empty table. */
+static void
+test_no_accounts(void **state)
+{
+	static const char *const texts[] = { "", "# nobody yet\n\n", "\n" };
+	char err[256];
+	accounts *a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		err[0] = '\0';
+		a = accounts_parse("acc", texts[i], strlen(texts[i]), err, sizeof(err));
+		assert_non_null(a);
+		assert_int_equal(accounts_count(a), 0);
+		assert_int_equal(accounts_verify(a, "alice", "secret"), ACCOUNTS_BAD_CREDENTIALS);
+		accounts_free(a);
+	}
+}
+
 int
 main(void)
 {
@@ -197,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_senders),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_no_accounts),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
