@@ -38,7 +38,7 @@ grep -v '^#' "$src/tests/fuzz/targets.list" | while IFS='|' read -r name _rest; 
 		echo "not ok - $name not built"
 		exit 1
 	fi
-	if "$out/a/fuzz/$name" -runs=0 "$seeds" > "$out/$name.log" 2>&1; then
+	if "$out/a/fuzz/$name" -runs=0 -artifact_prefix="$out/" "$seeds" > "$out/$name.log" 2>&1; then
 		echo "ok - $name builds and replays $(ls "$seeds" | wc -l) seeds"
 	else
 		echo "not ok - $name on its seeds"
