@@ -175,6 +175,14 @@ void mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m);
 void mc_on_fail(mc_session *s, size_t slot, const char *why);
 void mc_on_writable(mc_session *s);
 int mc_step(mc_session *s);
+/* Start the event whose packet is in s->pkt[0]; its verdict comes through mc_event_done(). */
+void mc_event_start(mc_session *s, int ev);
+/* The event has been through every milter: deliver its verdict, or go on with the stream. */
+void mc_event_done(mc_session *s);
+/* Forget the event in flight (its replies are skipped when they come). */
+void mc_cancel_event(mc_session *s);
+/* The message is over (EOM answered, refused, or aborted): per-message state goes. */
+void mc_message_end(mc_session *s);
 int mc_any_takes(const mc_session *s, int ev);
 int mc_unit_start(mc_session *s, int ev);
 void mc_eom_start(mc_session *s);

@@ -448,7 +448,7 @@ mc_pump(mc_session *s)
 		if ((unit = produce(s)) == 0)
 			break;
 		if (!mc_unit_start(s, unit))
-			return;		/* the reply resumes through event_done() */
+			return;		/* the reply resumes through mc_event_done() */
 	}
 	if (s->want_ready && evbuffer_get_length(s->in) < MC_IN_HIGH / 2)
 		event_active(s->ready_ev, 0, 0);
