@@ -281,24 +281,23 @@ def test_reload_adds_module(t):
     reload says so."""
     if not os.path.exists(VERDICT_MODULE):
         raise AssertionError("%s not built (make check builds it)" % VERDICT_MODULE)
+    def reload_verdict_module(stage, xcode, text):
+        """Reload with the verdict module refusing at stage; the reload's log lines."""
+        t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage=stage,
+                              verdict_verdict="reject", verdict_code="550",
+                              verdict_xcode=xcode, verdict_text=text)
+        mark = len(t.milter.log())
+        t.milter.hup()
+        t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
+        return t.milter.log()[mark:]
+
     expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
-    t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage="connect",
-                          verdict_verdict="reject", verdict_code="550", verdict_xcode="5.7.1",
-                          verdict_text="Client 100% refused")
-    mark = len(t.milter.log())
-    t.milter.hup()
-    t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
-    log = t.milter.log()[mark:]
+    log = reload_verdict_module("connect", "5.7.1", "Client 100% refused")
     assert ("reload: policy_modules added: until the next start their connect hooks run "
             "at MAIL, their HELO and RCPT hooks not at all") in log, log
     expect(submit(t.pf.port, "alice@example.com", message()), "mail", 550,
            "5.7.1 Client 100% refused")
-    t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage="rcpt",
-                          verdict_verdict="reject", verdict_code="550", verdict_xcode="5.1.1",
-                          verdict_text="Quota 100% used")
-    mark = len(t.milter.log())
-    t.milter.hup()
-    t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
+    reload_verdict_module("rcpt", "5.1.1", "Quota 100% used")
     expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
     t.standard_milter()
 
