@@ -1,9 +1,10 @@
-# tests/local.mk - unit tests of lib/ (config, accounts, reply table) and their fuzz regressions.
+# tests/local.mk - unit tests of lib/ (config, accounts, reply table, log) and their fuzz regressions.
 EXTRA_DIST += tests/corpus
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply
-TESTS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply
+check_PROGRAMS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply \
+	tests/unit/test_log
+TESTS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply tests/unit/test_log
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
@@ -17,6 +18,9 @@ tests_unit_test_reply_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSPEC_FILE='"$(abs_top_srcdir)/doc/status-codes.txt"' \
 	-DSHARED_SPEC_FILE='"$(abs_top_srcdir)/../shared/spec/status-codes.txt"'
 tests_unit_test_reply_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_log_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
 endif
 
 check_PROGRAMS += tests/fuzz/regress_config tests/fuzz/regress_accounts
