@@ -458,6 +458,7 @@ session_update(struct session *s)
 {
 	short want = 0;
 	unsigned timeout;
+	int rearm = 0;
 	struct timeval tv;
 
 	if (!s->dead && s->d->shutting_down && session_idle(s))
@@ -503,11 +504,9 @@ session_update(struct session *s)
 	    s->d->cfg->smtpd_command_timeout;
 	if (!s->busy) {
 		s->busy_woken = 0;
-		if (s->busy_kept) {
-			/* The client's time starts with our reply, not before our work. */
-			s->busy_kept = 0;
-			s->ev_timeout = (unsigned)-1;
-		}
+		/* The client's time starts with our reply, not before our work. */
+		rearm = s->busy_kept;
+		s->busy_kept = 0;
 	} else if (want == 0 && !s->closing && !s->held_input && !s->busy_woken &&
 	    s->ev_flags == EV_READ) {
 		/*
@@ -521,12 +520,12 @@ session_update(struct session *s)
 		timeout = s->ev_timeout;
 		s->busy_kept = 1;
 	}
-	if (want == s->ev_flags && timeout == s->ev_timeout)
+	if (want == s->ev_flags && timeout == s->ev_timeout && !rearm)
 		goto pending_tls;
 	tv.tv_sec = timeout ? (time_t)timeout : 1;
 	tv.tv_usec = 0;
 	if (want == s->ev_flags && want != 0) {
-		/* Only the timeout changes: rescheduled, the epoll registration stays. */
+		/* Only the timeout changes (or restarts): rescheduled, the epoll registration stays. */
 		s->ev_timeout = timeout;
 		event_add(s->ev, &tv);
 		goto pending_tls;
