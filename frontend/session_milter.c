@@ -293,6 +293,9 @@ session_milter_eom(struct session *s)
 		s->mc_eom_wait = 1;
 		return;
 	}
+	/* Sync the data while the verdict is on its way (most are "continue"). */
+	if (s->sf)
+		spool_file_presync(s->sf, s->scan.size);
 	s->mc_stage = MCS_EOM;
 	mc_eom(s->mcs);
 }

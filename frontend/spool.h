@@ -1,11 +1,12 @@
 /*
  * spool.h - the durable spool of accepted messages, with group commit.
  *
- * A message streams into SPOOL/tmp/<id> while it arrives; committing it
- * fsyncs the file, renames it to SPOOL/new/<id> and fsyncs new/, all on one
- * worker thread that batches every commit pending at the time (one
- * directory fsync per batch). The caller hears back on the event loop and
- * only then may say 250. File format: README "Spool format".
+ * A message streams into an unnamed file of SPOOL/tmp while it arrives;
+ * committing it syncs the data, links it as SPOOL/new/<id> and fsyncs
+ * new/, all on one worker thread that batches every commit pending at the
+ * time (one syncfs and one directory fsync per batch). The caller hears
+ * back on the event loop and only then may say 250. File format: README
+ * "Spool format".
  */
 #ifndef POSTERN_SPOOL_H
 #define POSTERN_SPOOL_H
@@ -64,12 +65,28 @@ int spool_file_message_fd(spool_file *f, off_t *msg_off);
 void spool_file_abort(spool_file *f);
 
 /*
+ * The message is complete but its fate is still open (a milter judges it):
+ * write the size and have the worker sync the data now, so that a commit
+ * without further writes only waits for the link and the directory fsync.
+ * Optional; a later write or another size undoes it.
+ */
+void spool_file_presync(spool_file *f, uint64_t size);
+
+/*
  * done(arg, ok) runs later on the loop thread: ok = 1 once the message is
  * durably in new/, 0 when it is not there (tmp file removed). f belongs to
  * the spool from here on. size: message bytes, recorded in the header.
  */
 typedef void (*spool_done_fn)(void *arg, int ok);
 void spool_file_commit(spool_file *f, uint64_t size, spool_done_fn done, void *arg);
+/* Worker counters (logged at close; read by tests and benchmarks). */
+struct spool_stats {
+	uint64_t commits, batches;
+	uint64_t syncs;		/* syncfs calls, early ones included */
+	uint64_t covered;	/* commits an early sync had covered: no syncfs of their own */
+};
+void spool_stats(spool *sp, struct spool_stats *st);
+
 /* The caller went away: its pending commits go on, their callbacks are dropped. */
 void spool_cancel(spool *sp, void *arg);
 

@@ -1,4 +1,4 @@
-/* test_smtpd_spool.c - frontend/spool.c: header block, write + group commit, abort, stale tmp cleanup. */
+/* test_smtpd_spool.c - frontend/spool.c: header block, write + group commit, early sync, abort, stale tmp cleanup. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -278,6 +278,130 @@ test_group_commit_and_cancel(void **state)
 	event_base_free(base);
 }
 
+/* Wait (bounded) until the worker has made n syncs. */
+static void
+wait_syncs(spool *sp, uint64_t n)
+{
+	struct spool_stats st;
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		spool_stats(sp, &st);
+		if (st.syncs >= n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the early sync did not happen");
+}
+
+static spool_file *
+new_file(spool *sp, char *id, const char *text)
+{
+	char *rcpts[] = { "<b@example.org>" };
+	struct spool_envelope env;
+	spool_file *f;
+
+	uuid_v7(id);
+	fill_env(&env, id, rcpts, 1);
+	f = spool_file_new(sp, &env);
+	assert_non_null(f);
+	spool_file_write(f, text, strlen(text));
+	return f;
+}
+
+/* The body and the size field of new/<id>. */
+static void
+assert_spooled(const char *id, const char *body, const char *size_line)
+{
+	char path[512], *data, *p;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	data = read_file(path, &len);
+	assert_non_null(strstr(data, size_line));
+	p = strstr(data, "\n\n");
+	assert_non_null(p);
+	assert_string_equal(p + 2, body);
+	free(data);
+}
+
+/*
+ * spool_file_presync: a commit whose bytes an early sync covered needs no
+ * syncfs of its own; a write or another size after it does.
+ */
+static void
+test_presync(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct done_rec rec = { 0, 0, base, 1 };
+	struct spool_stats st;
+	char id[UUID_STR_SIZE], err[256];
+	spool *sp;
+	spool_file *f;
+
+	(void)state;
+	sp = spool_open(base, dir, err, sizeof(err));
+	assert_non_null(sp);
+
+	/* Covered: the early sync, then a commit without a sync. */
+	f = new_file(sp, id, "hello\r\n");
+	spool_file_presync(f, 7);
+	wait_syncs(sp, 1);
+	spool_file_commit(f, 7, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.ok, 1);
+	spool_stats(sp, &st);
+	assert_int_equal(st.syncs, 1);
+	assert_int_equal(st.covered, 1);
+	assert_int_equal(st.commits, 1);
+	assert_spooled(id, "hello\r\n", "size 00000000000000000007\n");
+
+	/* A write after the early sync: the commit syncs again, with the new bytes. */
+	rec.calls = rec.ok = 0;
+	f = new_file(sp, id, "hello\r\n");
+	spool_file_presync(f, 7);
+	wait_syncs(sp, 2);
+	spool_file_write(f, "x\r\n", 3);
+	spool_file_commit(f, 10, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.ok, 1);
+	spool_stats(sp, &st);
+	assert_int_equal(st.syncs, 3);
+	assert_int_equal(st.covered, 1);
+	assert_spooled(id, "hello\r\nx\r\n", "size 00000000000000000010\n");
+
+	/* Another size at commit: synced again, the header has the new one. */
+	rec.calls = rec.ok = 0;
+	f = new_file(sp, id, "abcdef");
+	spool_file_presync(f, 5);
+	wait_syncs(sp, 4);
+	spool_file_commit(f, 6, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.ok, 1);
+	spool_stats(sp, &st);
+	assert_int_equal(st.syncs, 5);
+	assert_int_equal(st.covered, 1);
+	assert_spooled(id, "abcdef", "size 00000000000000000006\n");
+
+	/* Committed at once, maybe before the early sync ran: still queued. */
+	rec.calls = rec.ok = 0;
+	f = new_file(sp, id, "now\r\n");
+	spool_file_presync(f, 5);
+	spool_file_commit(f, 5, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.ok, 1);
+	assert_spooled(id, "now\r\n", "size 00000000000000000005\n");
+
+	/* Refused after the early sync: nothing left behind. */
+	f = new_file(sp, id, "refused\r\n");
+	spool_file_presync(f, 9);
+	spool_file_abort(f);
+	spool_close(sp);
+	assert_int_equal(count_files("new"), 4);
+	assert_int_equal(count_files("tmp"), 0);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -285,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_header_format),
 		cmocka_unit_test_setup_teardown(test_write_commit_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit_and_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_presync, setup, teardown),
 	};
 
 	evthread_use_pthreads();
