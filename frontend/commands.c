@@ -418,6 +418,26 @@ cmd_line_too_long(struct cmd_session *s, struct cmd_result *r)
 	cmd_count_error(s, r);
 }
 
+/*
+ * A rule of the table refuses d with why. A BDAT's chunk follows it all
+ * the same (RFC 3030): it is read and skipped, and why answered after it,
+ * so the chunk's bytes are never taken as commands.
+ */
+static void
+cmd_refuse(struct cmd_session *s, const struct cmd_def *d, char *args, int why,
+    struct cmd_result *r)
+{
+	if (d != NULL && d->fn == cmd_bdat && !SMTP_IN_TRANSACTION(s->state)) {
+		cmd_bdat(s, args, r);
+		if (r->action == ACT_BDAT) {
+			s->bdat_discard = why;
+			return;
+		}
+		cmd_result_init(r);	/* no size to skip: the refusal it is */
+	}
+	cmd_result_set(r, why, NULL);
+}
+
 void
 cmd_dispatch(struct cmd_session *s, char *line, size_t len, struct cmd_result *r)
 {
@@ -455,14 +475,18 @@ cmd_dispatch(struct cmd_session *s, char *line, size_t len, struct cmd_result *r
 		}
 	}
 	args = cmd_skip_space(line + wlen);
-	if ((d = cmd_lookup(line, wlen)) == NULL) {
+	d = cmd_lookup(line, wlen);
+	if (s->refused && !(d && d->fn == cmd_quit)) {
+		/* RFC 5321 3.1: after a 554 greeting, wait for QUIT, 503 to the rest. */
+		cmd_refuse(s, d, args, R_BAD_SEQUENCE, r);
+	} else if (d == NULL) {
 		cmd_result_set(r, R_UNRECOGNIZED, NULL);
 	} else if ((d->flags & CMD_NEEDS_TLS) && s->conf->require_tls && !s->tls) {
-		cmd_result_set(r, R_NEED_STARTTLS, NULL);
+		cmd_refuse(s, d, args, R_NEED_STARTTLS, r);
 	} else if ((d->flags & CMD_NEEDS_AUTH) && s->conf->require_auth && !s->authed) {
-		cmd_result_set(r, R_NEED_AUTH, NULL);
+		cmd_refuse(s, d, args, R_NEED_AUTH, r);
 	} else if (!(d->flags & CMD_BEFORE_HELO) && s->helo == NULL) {
-		cmd_result_set(r, R_NEED_HELO, NULL);
+		cmd_refuse(s, d, args, R_NEED_HELO, r);
 	} else {
 		d->fn(s, args, r);
 	}

@@ -89,6 +89,7 @@ struct cmd_session {
 	const char *auth_type;		/* "PLAIN" or "LOGIN" (static), for the milter's {auth_type} */
 	unsigned errors;
 	unsigned auth_failures;
+	int refused;			/* a milter refused the connection (554): only QUIT is served */
 	/* The transaction. */
 	char *sender;			/* "<a@b>" as given, or "<>" */
 	char **rcpts;			/* "<x@y>" as given */

@@ -554,7 +554,7 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 	}
 	s->act = act;
 	memcpy(s->reply, text, sizeof(text));
-	s->close = close || s->ev == SMFIC_CONNECT;
+	s->close = close;
 	s->decider = s->l->v[slot].name;
 	if (s->ev == SMFIC_HELO) {
 		s->helo_act = act;

@@ -32,7 +32,9 @@
  *   MC_TEMPFAIL  place of its own; for RCPT only that recipient is refused,
  *                for MAIL the transaction does not start, at end of data
  *                nothing is queued. v->close: close the connection after it
- *                (a 421 reply, or a refusal of the connection itself).
+ *                (a 421 reply). A refusal of the connection itself is
+ *                answered as RFC 5321 3.1 allows: 554 and only QUIT
+ *                served, or 421 and closed (session_milter.c).
  *   MC_DISCARD   (end of data only) answer the 250 but queue nothing.
  *   MC_CLOSE     send v->reply (421 4.3.2 Service not available) and close.
  *

@@ -52,6 +52,34 @@ session_milter_hold(struct session *s, const struct cmd_result *r, int stage)
 	s->busy = 1;
 }
 
+/*
+ * A milter refused the connection: RFC 5321 3.1 allows only 554 (then wait
+ * for QUIT, 503 to anything else) or 421 (then close) in place of the 220.
+ * The milter's code becomes one of these; its enhanced code and text stay.
+ */
+static void
+session_milter_refused_connect(struct session *s, const struct mc_verdict *v)
+{
+	const char *reply = v->reply ? v->reply : "421 4.3.2 Service not available";
+	int close = v->close || v->action == MC_CLOSE || reply[0] != '5';
+	char *text = xstrdup(reply), *line, *next;
+
+	/* Every line starts with the code (mp_reply_check made sure). */
+	for (line = text; line != NULL; line = next) {
+		next = strstr(line, "\r\n");
+		if (next)
+			next += 2;
+		if (strlen(line) >= 3)
+			memcpy(line, close ? "421" : "554", 3);
+	}
+	if (!close) {
+		s->cs.refused = 1;
+		log_info("sess=%s refused at connect: only QUIT is served", s->cs.log_id);
+	}
+	session_reply_text(s, text, close);
+	free(text);
+}
+
 /* A refusal (or 421) in place of the held reply of an envelope stage. */
 static void
 session_milter_refused(struct session *s, int stage, const struct mc_verdict *v)
@@ -63,8 +91,8 @@ session_milter_refused(struct session *s, int stage, const struct mc_verdict *v)
 	    stage == MCS_CONNECT ? "the connection" : cmd_state_name(s->cs.state));
 	switch (stage) {
 	case MCS_CONNECT:
-		close = 1;
-		break;
+		session_milter_refused_connect(s, v);
+		return;
 	case MCS_RCPT:
 		cmd_rcpt_drop_last(&s->cs);
 		break;

@@ -64,6 +64,20 @@ class Bdat(h.SmtpdTestCase):
             self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
             self.assertEqual(c.pending(0.3), b"")
 
+    def test_bdat_before_ehlo_chunk_skipped(self):
+        with self.d.client() as c:
+            # Refused before EHLO, the chunk is still read and thrown away (RFC 3030).
+            self.assertEqual(self.bdat(c, b"NOOP\r\n", last=True), h.reply_line("R_NEED_HELO"))
+            self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
+            self.assertEqual(c.pending(0.3), b"")
+
+    def test_bdat_before_starttls_chunk_skipped(self):
+        with h.Smtpd(tls=True, smtpd_require_tls="yes") as d, d.client() as c:
+            c.ehlo()
+            self.assertEqual(self.bdat(c, b"RSET\r\n", last=True), h.reply_line("R_NEED_STARTTLS"))
+            self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
+            self.assertEqual(c.pending(0.3), b"")
+
     def test_bdat_without_rcpt(self):
         with self.d.client() as c:
             c.ehlo()

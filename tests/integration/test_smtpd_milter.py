@@ -315,6 +315,50 @@ class Verdicts(h.SmtpdTestCase):
         with h.Smtpd(smtpd_milters=self.filter("reject_helo")) as d, d.client() as c:
             self.assertEqual(c.ehlo()[-1][:4], "250 ")
 
+    def test_connect_refusal_waits_for_quit(self):
+        """A milter refusing the connection with 5xx: the greeting is 554 with its enhanced
+        code and text (RFC 5321 3.1 allows no other refusal code there), every command but
+        QUIT is answered 503 and nothing reaches the milter; QUIT gets 221, then EOF."""
+        tmp = tempfile.mkdtemp(prefix="postern-rc-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        record = os.path.join(tmp, "record")
+        bad_seq = h.reply_line("R_BAD_SEQUENCE")
+        with h.Smtpd(smtpd_milters=self.filter("reject_connect", record)) as d, d.client() as c:
+            self.assertEqual(c.banner, "554 5.7.1 Go away")
+            self.assertEqual(c.cmd("EHLO client.example"), bad_seq)
+            self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>"), bad_seq)
+            self.assertEqual(c.cmd("NOOP"), bad_seq)
+            # A BDAT's chunk is read and skipped: its bytes are not commands.
+            c.send(b"BDAT 6 LAST\r\nNOOP\r\n")
+            self.assertEqual(c.reply(), bad_seq)
+            self.assertEqual(c.cmd("QUIT"), h.reply_line("R_BYE"))
+            self.assertTrue(c.closed())
+            self.assertEqual(d.spool_files(), [])
+        time.sleep(0.3)
+        with open(record) as f:
+            rec = f.read()
+        self.assertNotIn("E client.example", rec)
+        self.assertNotIn("F <alice@example.com>", rec)
+        # Multi-line, with a code that is no greeting: every line becomes 554.
+        with h.Smtpd(smtpd_milters=self.filter("reject_connect_550")) as d, d.client() as c:
+            self.assertEqual(c.banner, "554-5.7.1 Go away\n554 5.7.1 Really")
+            self.assertEqual(c.cmd("QUIT"), h.reply_line("R_BYE"))
+
+    def test_connect_tempfail_closes(self):
+        """A 4xx refusal of the connection is a 421 greeting (its enhanced code and text
+        kept), and the connection is closed."""
+        with h.Smtpd(smtpd_milters=self.filter("tempfail_connect")) as d, d.client() as c:
+            self.assertEqual(c.banner, "421 4.7.1 Try later")
+            self.assertTrue(c.closed())
+        # The 503s count as errors: smtpd_max_errors still ends a refused session.
+        with h.Smtpd(smtpd_milters=self.filter("reject_connect"), smtpd_max_errors="3") as d, \
+                d.client() as c:
+            self.assertEqual(c.cmd("NOOP"), h.reply_line("R_BAD_SEQUENCE"))
+            self.assertEqual(c.cmd("NOOP"), h.reply_line("R_BAD_SEQUENCE"))
+            self.assertEqual(c.cmd("NOOP"), h.reply_line("R_BAD_SEQUENCE"))
+            self.assertEqual(c.reply(), h.reply_line("R_TOO_MANY_ERRORS"))
+            self.assertTrue(c.closed())
+
     def test_input_while_waiting_for_the_milter(self):
         """Commands that arrive while the session waits for a slow MAIL verdict (the read
         interest stays registered then) are answered after it, in order, once each."""

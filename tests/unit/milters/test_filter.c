@@ -143,6 +143,15 @@ f_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		smfi_setreply(ctx, "554", "5.7.1", "Go away");
 		return SMFIS_REJECT;
 	}
+	if (is("reject_connect_550")) {
+		/* Not a greeting code: the MTA makes it 554 (RFC 5321 3.1). */
+		smfi_setmlreply(ctx, "550", "5.7.1", "Go away", "Really", NULL);
+		return SMFIS_REJECT;
+	}
+	if (is("tempfail_connect")) {
+		smfi_setreply(ctx, "450", "4.7.1", "Try later");
+		return SMFIS_TEMPFAIL;
+	}
 	return is("nr") ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
