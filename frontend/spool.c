@@ -57,6 +57,7 @@ struct spool_file {
 	char *buf;		/* SPOOL_WBUF bytes, freed at commit */
 	size_t len;
 	off_t size_off;		/* where the size digits sit in the header */
+	int flushed;		/* bytes have gone to the file (else all is still in buf) */
 	int failed;
 	int ok;
 	uint64_t presize;	/* size given to spool_file_presync() */
@@ -548,6 +549,7 @@ spool_file_flush(spool_file *f)
 		}
 		off += (size_t)n;
 	}
+	f->flushed |= off > 0;
 	f->len = 0;
 }
 
@@ -669,8 +671,14 @@ spool_file_finish(spool_file *f, uint64_t size)
 {
 	char digits[SPOOL_SIZE_DIGITS + 1];
 
-	spool_file_flush(f);
 	snprintf(digits, sizeof(digits), "%0*llu", SPOOL_SIZE_DIGITS, (unsigned long long)size);
+	if (!f->flushed && f->buf != NULL && f->len >= (size_t)f->size_off + SPOOL_SIZE_DIGITS) {
+		/* A small message, still whole in the buffer: one write, no pwrite. */
+		memcpy(f->buf + f->size_off, digits, SPOOL_SIZE_DIGITS);
+		spool_file_flush(f);
+		return;
+	}
+	spool_file_flush(f);
 	if (!f->failed && pwrite(f->fd, digits, SPOOL_SIZE_DIGITS, f->size_off) != SPOOL_SIZE_DIGITS) {
 		log_warn("spool: write %s/tmp/%s (%s)", f->sp->dir, f->tmpname, f->id);
 		f->failed = 1;
