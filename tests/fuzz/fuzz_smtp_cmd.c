@@ -5,7 +5,7 @@
  * DATA/BDAT scanner, driven through whole sessions without a socket.
  *
  * Input: one flags byte (require_tls, require_auth, TLS active, normalize,
- * the AUTH verdict), then the client's bytes, cut into lines at LF; DATA
+ * the AUTH verdict, refused by a milter at connect), then the client's bytes, cut into lines at LF; DATA
  * bodies and BDAT chunks are taken from the same stream, as the session
  * layer would.
  */
@@ -66,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cmd_session_init(&s, &conf, "fuzz");
 	s.tls = (flags >> 2) & 1;
 	s.starttls_ok = !s.tls;
+	s.refused = (flags >> 6) & 1;	/* a milter refused the connection */
 	buf = malloc(size + 1);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
@@ -131,6 +132,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			break;
 		}
+		/* A refused session serves QUIT only: it never gets past INIT. */
+		if (s.refused && ((s.state != SS_INIT && s.state != SS_QUIT) || s.helo != NULL))
+			abort();
 		if (r.close)
 			break;
 	}

@@ -334,6 +334,10 @@ class Verdicts(h.SmtpdTestCase):
             self.assertEqual(c.cmd("QUIT"), h.reply_line("R_BYE"))
             self.assertTrue(c.closed())
             self.assertEqual(d.spool_files(), [])
+            # The next session (on the milter connection kept for reuse) is judged again.
+            with d.client() as c2:
+                self.assertEqual(c2.banner, "554 5.7.1 Go away")
+                self.assertEqual(c2.cmd("QUIT"), h.reply_line("R_BYE"))
         time.sleep(0.3)
         with open(record) as f:
             rec = f.read()
