@@ -325,6 +325,29 @@ assert_spooled(const char *id, const char *body, const char *size_line)
 	free(data);
 }
 
+/* Commit f and wait for its callback: it must be queued. */
+static void
+commit_wait(struct event_base *base, spool_file *f, uint64_t size)
+{
+	struct done_rec rec = { 0, 0, base, 1 };
+
+	spool_file_commit(f, size, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.ok, 1);
+}
+
+/* The worker's syncfs calls so far, and the commits that needed none. */
+static void
+assert_syncs(spool *sp, uint64_t syncs, uint64_t covered)
+{
+	struct spool_stats st;
+
+	spool_stats(sp, &st);
+	assert_int_equal(st.syncs, syncs);
+	assert_int_equal(st.covered, covered);
+}
+
 /*
  * spool_file_presync: a commit whose bytes an early sync covered needs no
  * syncfs of its own; a write or another size after it does.
@@ -333,8 +356,6 @@ static void
 test_presync(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct done_rec rec = { 0, 0, base, 1 };
-	struct spool_stats st;
 	char id[UUID_STR_SIZE], err[256];
 	spool *sp;
 	spool_file *f;
@@ -347,49 +368,31 @@ test_presync(void **state)
 	f = new_file(sp, id, "hello\r\n");
 	spool_file_presync(f, 7);
 	wait_syncs(sp, 1);
-	spool_file_commit(f, 7, on_done, &rec);
-	dispatch(base);
-	assert_int_equal(rec.ok, 1);
-	spool_stats(sp, &st);
-	assert_int_equal(st.syncs, 1);
-	assert_int_equal(st.covered, 1);
-	assert_int_equal(st.commits, 1);
+	commit_wait(base, f, 7);
+	assert_syncs(sp, 1, 1);
 	assert_spooled(id, "hello\r\n", "size 00000000000000000007\n");
 
 	/* A write after the early sync: the commit syncs again, with the new bytes. */
-	rec.calls = rec.ok = 0;
 	f = new_file(sp, id, "hello\r\n");
 	spool_file_presync(f, 7);
 	wait_syncs(sp, 2);
 	spool_file_write(f, "x\r\n", 3);
-	spool_file_commit(f, 10, on_done, &rec);
-	dispatch(base);
-	assert_int_equal(rec.ok, 1);
-	spool_stats(sp, &st);
-	assert_int_equal(st.syncs, 3);
-	assert_int_equal(st.covered, 1);
+	commit_wait(base, f, 10);
+	assert_syncs(sp, 3, 1);
 	assert_spooled(id, "hello\r\nx\r\n", "size 00000000000000000010\n");
 
 	/* Another size at commit: synced again, the header has the new one. */
-	rec.calls = rec.ok = 0;
 	f = new_file(sp, id, "abcdef");
 	spool_file_presync(f, 5);
 	wait_syncs(sp, 4);
-	spool_file_commit(f, 6, on_done, &rec);
-	dispatch(base);
-	assert_int_equal(rec.ok, 1);
-	spool_stats(sp, &st);
-	assert_int_equal(st.syncs, 5);
-	assert_int_equal(st.covered, 1);
+	commit_wait(base, f, 6);
+	assert_syncs(sp, 5, 1);
 	assert_spooled(id, "abcdef", "size 00000000000000000006\n");
 
 	/* Committed at once, maybe before the early sync ran: still queued. */
-	rec.calls = rec.ok = 0;
 	f = new_file(sp, id, "now\r\n");
 	spool_file_presync(f, 5);
-	spool_file_commit(f, 5, on_done, &rec);
-	dispatch(base);
-	assert_int_equal(rec.ok, 1);
+	commit_wait(base, f, 5);
 	assert_spooled(id, "now\r\n", "size 00000000000000000005\n");
 
 	/* Refused after the early sync: nothing left behind. */
