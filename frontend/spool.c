@@ -523,13 +523,13 @@ spool_close(spool *sp)
 }
 
 unsigned
-spool_busy(const spool *sp)
+spool_busy(spool *sp)
 {
 	unsigned n;
 
-	pthread_mutex_lock((pthread_mutex_t *)&sp->mu);
+	pthread_mutex_lock(&sp->mu);
 	n = sp->busy;
-	pthread_mutex_unlock((pthread_mutex_t *)&sp->mu);
+	pthread_mutex_unlock(&sp->mu);
 	return n;
 }
 

@@ -49,7 +49,7 @@ spool *spool_open(struct event_base *base, const char *dir, char *err, size_t er
 /* Wait for the commits in flight (their callbacks run), stop the worker, free. */
 void spool_close(spool *sp);
 /* Commits queued or running (for shutdown). */
-unsigned spool_busy(const spool *sp);
+unsigned spool_busy(spool *sp);
 
 /* Create tmp/<env->id> and write the header block; NULL on error (logged). */
 spool_file *spool_file_new(spool *sp, const struct spool_envelope *env);
