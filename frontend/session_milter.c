@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "log.h"
 #include "milter_client.h"
+#include "reply.h"
 #include "smtpd.h"
 #include "spool.h"
 #include "tls.h"
@@ -53,6 +54,20 @@ session_milter_hold(struct session *s, const struct cmd_result *r, int stage)
 }
 
 /*
+ * The text of a refusal. The milter client always gives one; should it
+ * not, the table's 421 4.3.2 goes out and the connection closes.
+ */
+static const char *
+session_refusal_text(const struct mc_verdict *v, char *buf, size_t bufsize, int *close)
+{
+	if (v->reply != NULL && v->reply[0] != '\0')
+		return v->reply;
+	reply_format(R_SERVICE_UNAVAILABLE, NULL, buf, bufsize);
+	*close = 1;
+	return buf;
+}
+
+/*
  * A milter refused the connection: RFC 5321 3.1 allows only 554 (then wait
  * for QUIT, 503 to anything else) or 421 (then close) in place of the 220.
  * The milter's code becomes one of these; its enhanced code and text stay.
@@ -60,9 +75,12 @@ session_milter_hold(struct session *s, const struct cmd_result *r, int stage)
 static void
 session_milter_refused_connect(struct session *s, const struct mc_verdict *v)
 {
-	const char *reply = v->reply ? v->reply : "421 4.3.2 Service not available";
-	int close = v->close || v->action == MC_CLOSE || reply[0] != '5';
-	char *text = xstrdup(reply), *line, *next;
+	char buf[128], *text, *line, *next;
+	int close = v->close || v->action == MC_CLOSE;
+	const char *reply = session_refusal_text(v, buf, sizeof(buf), &close);
+
+	close |= reply[0] != '5';
+	text = xstrdup(reply);
 
 	/* Every line starts with the code (mp_reply_check made sure). */
 	for (line = text; line != NULL; line = next) {
@@ -84,8 +102,9 @@ session_milter_refused_connect(struct session *s, const struct mc_verdict *v)
 static void
 session_milter_refused(struct session *s, int stage, const struct mc_verdict *v)
 {
+	char buf[128];
 	int close = v->close || v->action == MC_CLOSE;
-	const char *reply = v->reply ? v->reply : "451 4.3.2 Service not available";
+	const char *reply = session_refusal_text(v, buf, sizeof(buf), &close);
 
 	log_info("sess=%s milter %s refused %s", s->cs.log_id, v->milter ? v->milter : "-",
 	    stage == MCS_CONNECT ? "the connection" : cmd_state_name(s->cs.state));
@@ -122,6 +141,9 @@ static void
 session_milter_eom_verdict(struct session *s, const struct mc_verdict *v)
 {
 	uint64_t size;
+	char buf[128];
+	const char *reply;
+	int close;
 
 	s->mc_tx = 0;
 	if (v->action == MC_CONTINUE) {
@@ -152,8 +174,9 @@ session_milter_eom_verdict(struct session *s, const struct mc_verdict *v)
 	log_info("sess=%s id=%s refused by milter %s, nothing queued", s->cs.log_id, s->msg_id,
 	    v->milter ? v->milter : "-");
 	cmd_tx_reset(&s->cs);
-	session_reply_text(s, v->reply ? v->reply : "451 4.3.2 Service not available",
-	    v->close || v->action == MC_CLOSE);
+	close = v->close || v->action == MC_CLOSE;
+	reply = session_refusal_text(v, buf, sizeof(buf), &close);
+	session_reply_text(s, reply, close);
 }
 
 static void
