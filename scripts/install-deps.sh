@@ -19,4 +19,14 @@ $SUDO apt-get install -y -q --no-install-recommends \
     clang libclang-rt-14-dev valgrind \
     python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
     gnutls-bin postfix sasl2-bin libsasl2-modules opendkim opendkim-tools adduser \
-    openssl ca-certificates procps psmisc iproute2 file groff-base man-db
+    openssl ca-certificates procps psmisc iproute2 file groff-base man-db m4 util-linux
+
+# Sendmail for tests/integration/test_sendmail_milter.py: sendmail-bin conflicts with
+# postfix, so its packages are only downloaded; the test unpacks them privately.
+SENDMAIL_DEBS=/var/cache/postern/sendmail-debs
+if ! ls "$SENDMAIL_DEBS"/sendmail-bin_*.deb >/dev/null 2>&1; then
+    $SUDO mkdir -p "$SENDMAIL_DEBS"
+    $SUDO chown _apt "$SENDMAIL_DEBS" 2>/dev/null || true
+    # apt-get download writes to the current directory (as _apt where it may).
+    (cd "$SENDMAIL_DEBS" && $SUDO apt-get download -q sendmail-bin sendmail-cf libwrap0 liblockfile1)
+fi

@@ -7,3 +7,9 @@ TESTS += tests/integration/test_postfix_milter.py
 EXTRA_DIST += tests/integration/test_postfix_milter.py
 # It loads the engine's verdict.so test module to check RCPT replies and '%' escaping.
 tests/integration/test_postfix_milter.log: milter/postern-milter tests/unit/modules/verdict.so
+
+# postern-milter behind a real Sendmail 8 (unpacked from the packages install-deps.sh
+# downloads), configured with contrib/sendmail/postern.mc: corpus, queue id, milter down.
+TESTS += tests/integration/test_sendmail_milter.py
+EXTRA_DIST += tests/integration/test_sendmail_milter.py tests/integration/sendmail.py
+tests/integration/test_sendmail_milter.log: milter/postern-milter

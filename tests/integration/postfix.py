@@ -318,6 +318,8 @@ class Milter:
         # MILTER_WRAPPER="valgrind --error-exitcode=99 ..." runs the milter under a checker.
         argv = shlex.split(os.environ.get("MILTER_WRAPPER", "")) + [self.binary]
         argv += (["-c", self.conf] if config else []) + self.args
+        if getattr(self, "_log", None):
+            self._log.close()       # a restart: the earlier run's handle
         self._log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
