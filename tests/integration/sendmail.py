@@ -13,8 +13,15 @@ unpacks them with dpkg -x into a temp dir for each instance. See
     127.0.0.1 only (no_default_msa), queueing and never delivering.
 The milter lines are contrib/sendmail/postern.mc itself, with the port of
 the test's milter in place of 8891: the file operators copy is what runs.
+
+Logins (sasl_users): Sendmail reads its Cyrus SASL config only from fixed
+places (/etc/sasl2/Sendmail.conf, the plugin directory, ...), none of which
+exists here, so a private copy of the plugin directory with Sendmail.conf
+and a sasldb2 is bound over the real one inside the mount namespace. It
+must be root's and not group- or world-writable, or Sendmail ignores it.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -22,13 +29,16 @@ import subprocess
 import tempfile
 import time
 
-import postfix  # free_port, wait_port
+import postfix  # free_port, wait_port, SASLPASSWD2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP_SRC = os.environ.get("top_srcdir", os.path.join(HERE, "..", ".."))
 POSTERN_MC = os.path.join(TOP_SRC, "contrib", "sendmail", "postern.mc")
 SENDMAIL_DEBS = os.environ.get("POSTERN_SENDMAIL_DEBS", "/var/cache/postern/sendmail-debs")
 HOSTNAME = "mx.postern.test"
+# Cyrus SASL's plugin directory, where Sendmail also looks for Sendmail.conf.
+SASL_PLUGINS = next(iter(sorted(glob.glob("/usr/lib/*/sasl2/libsasldb.so*"))), None)
+SASL_PLUGIN_DIR = os.path.dirname(SASL_PLUGINS) if SASL_PLUGINS else None
 
 
 def usable():
@@ -38,6 +48,8 @@ def usable():
     for tool in ("dpkg", "m4", "unshare", "mount", "hostname"):
         if shutil.which(tool) is None:
             return "%s is missing (scripts/install-deps.sh)" % tool
+    if SASL_PLUGIN_DIR is None or postfix.SASLPASSWD2 is None:
+        return "Cyrus SASL's sasldb plugin or saslpasswd2 is missing (scripts/install-deps.sh)"
     if not os.path.isdir(SENDMAIL_DEBS) or not any(
             n.startswith("sendmail-bin_") for n in os.listdir(SENDMAIL_DEBS)):
         return "no Sendmail packages in %s (scripts/install-deps.sh downloads them)" % SENDMAIL_DEBS
@@ -65,6 +77,8 @@ FEATURE(`accept_unresolvable_domains')dnl
 FEATURE(`promiscuous_relay')dnl
 FEATURE(`no_default_msa')dnl
 DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
+define(`confAUTH_MECHANISMS', `PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(`PLAIN LOGIN')dnl
 include(`{dir}/postern.mc')dnl
 MAILER(`smtp')dnl
 """
@@ -74,6 +88,7 @@ RUN_SH = """\
 # In private UTS and mount namespaces: a fully qualified name, our own hosts file.
 set -e
 mount --bind {dir}/hosts /etc/hosts
+mount --bind {dir}/sasl2 {sasl}
 hostname {host}
 export LD_LIBRARY_PATH={libs}
 exec {dir}/sendmail -bD -C {dir}/sendmail.cf -X {dir}/traffic.log
@@ -83,11 +98,29 @@ exec {dir}/sendmail -bD -C {dir}/sendmail.cf -X {dir}/traffic.log
 class PrivateSendmail:
     """Sendmail on 127.0.0.1:<port> with postern.mc pointing at milter_port."""
 
-    def __init__(self, milter_port):
+    def __init__(self, milter_port, sasl_users=None):
         self.dir = tempfile.mkdtemp(prefix="postern-sm-")
         self.port = postfix.free_port()
         self.milter_port = milter_port
+        self.sasl_users = dict(sasl_users or {})
         self.proc = None
+
+    def _sasl(self):
+        """The plugin directory's private copy: the plugins, Sendmail.conf, sasldb2."""
+        priv = os.path.join(self.dir, "sasl2")
+        shutil.copytree(SASL_PLUGIN_DIR, priv, symlinks=True)
+        os.chmod(priv, 0o755)
+        db = os.path.join(priv, "sasldb2")
+        with open(os.path.join(priv, "Sendmail.conf"), "w") as f:
+            # The path as Sendmail sees it, through the bind mount.
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                    "mech_list: PLAIN LOGIN\nsasldb_path: %s/sasldb2\n" % SASL_PLUGIN_DIR)
+        for user, password in self.sasl_users.items():
+            # Sendmail's realm is its host name.
+            subprocess.run([postfix.SASLPASSWD2, "-f", db, "-c", "-p", "-u", HOSTNAME, user],
+                           input=password, text=True, check=True, capture_output=True)
+        if os.path.exists(db):
+            os.chmod(db, 0o600)     # group-readable, Sendmail would not use it
 
     def _unpack(self):
         root = os.path.join(self.dir, "root")
@@ -102,6 +135,7 @@ class PrivateSendmail:
 
     def start(self):
         root = self._unpack()
+        self._sasl()
         os.mkdir(os.path.join(self.dir, "mqueue"), 0o700)
         with open(POSTERN_MC) as f:
             mc = f.read()
@@ -121,7 +155,7 @@ class PrivateSendmail:
             f.write("127.0.0.1 localhost\n127.0.1.1 %s %s\n" % (HOSTNAME, HOSTNAME.split(".")[0]))
         run = os.path.join(self.dir, "run.sh")
         with open(run, "w") as f:
-            f.write(RUN_SH.format(dir=self.dir, host=HOSTNAME,
+            f.write(RUN_SH.format(dir=self.dir, host=HOSTNAME, sasl=SASL_PLUGIN_DIR,
                                   libs=os.path.join(root, "usr", "lib", "x86_64-linux-gnu")))
         os.chmod(run, 0o755)
         self.log = open(os.path.join(self.dir, "sendmail.out"), "w")

@@ -3,19 +3,21 @@
 
 The other MTA the milter is made for. Sendmail is unpacked from Debian's
 packages (sendmail.py), configured with contrib/sendmail/postern.mc as an
-operator would, and driven by smtplib. It shows:
+operator would, with Cyrus SASL logins (sasldb), and driven by smtplib. It
+shows:
   - the golden corpus (tests/corpus/expected.txt) gives the replies it gives
-    behind Postfix, for every row without a login (Sendmail's SASL is not set
-    up here, so the two rows that need {auth_authen} are left to the Postfix
-    test), except where Sendmail itself differs, asserted as such: at MAIL it
-    puts the address before the milter's text ("550 5.7.1 <>... Empty
-    sender not allowed");
-  - a clean message's verdict line carries Sendmail's queue id (macro i);
+    behind Postfix, every row, the ones that log in too (so {auth_authen}
+    reaches the milter through postern.mc's macro lists), except where
+    Sendmail itself differs, asserted as such: at MAIL it puts the address
+    before the milter's text ("550 5.7.1 <>... Empty sender not allowed");
+  - a clean message's verdict line carries Sendmail's queue id (macro i),
+    and a logged-in one the account;
   - the milter down: postern.mc's F=T makes Sendmail tempfail at MAIL.
 
 Exit status: 0 all passed, 1 a failure, 77 skipped (not root, no packages).
 """
 
+import base64
 import os
 import re
 import smtplib
@@ -38,11 +40,20 @@ CLEAN = (b"From: <alice@example.com>\r\nTo: <rcpt@example.net>\r\nSubject: hello
          b"Hi there.\r\n")
 
 
-def submit(port, sender, data):
-    """One transaction; (stage, "code text") of the reply that ended it."""
+PASSWORD = "correct horse"
+
+
+def submit(port, sender, data, login=None):
+    """One transaction; (stage, "code text") of the reply that ended it.
+    login: an account name, AUTH PLAIN with PASSWORD first."""
     s = smtplib.SMTP("127.0.0.1", port, timeout=60)
     try:
         s.ehlo("client.example")
+        if login:
+            cred = base64.b64encode(b"\0" + login.encode() + b"\0" + PASSWORD.encode())
+            code, text = s.docmd("AUTH", "PLAIN " + cred.decode())
+            if code != 235:
+                raise AssertionError("AUTH %s: %d %s" % (login, code, text.decode()))
         code, text = s.mail(sender)
         if code >= 400:
             return ("mail", "%d %s" % (code, text.decode()))
@@ -71,7 +82,7 @@ class Sendmail(unittest.TestCase):
             "accounts_file": os.path.join(CORPUS, "accounts"),
         }, name="sm-milter")
         cls.milter.start(wait_port_num=cls.mport)
-        cls.sm = sendmail.PrivateSendmail(cls.mport).start()
+        cls.sm = sendmail.PrivateSendmail(cls.mport, sasl_users={"alice": PASSWORD}).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -86,15 +97,11 @@ class Sendmail(unittest.TestCase):
         with open(os.path.join(CORPUS, "expected.txt")) as f:
             rows = [ln.rstrip("\n").split("|", 3) for ln in f
                     if ln.strip() and not ln.startswith("#")]
-        ran = 0
         for name, sender, account, want in rows:
-            if account:
-                continue            # needs a login: Sendmail's SASL is not set up here
             with open(os.path.join(CORPUS, name), "rb") as f:
                 data = f.read()
             sender = "" if sender == "<>" else sender
-            stage, got = submit(self.sm.port, sender, data)
-            ran += 1
+            stage, got = submit(self.sm.port, sender, data, login=account or None)
             with self.subTest(row=name):
                 if want == "accept":
                     self.assertEqual((stage, got[:3]), ("data", "250"), got)
@@ -104,8 +111,8 @@ class Sendmail(unittest.TestCase):
                     self.assertEqual(got, "%s %s <%s>... %s" % (code, enh, sender, text))
                 else:
                     self.assertEqual((stage, got), ("data", want))
-        self.assertGreaterEqual(ran, 14, "corpus rows without a login")
-        print("  corpus: %d of %d rows (the rest need a login)" % (ran, len(rows)))
+        self.assertGreaterEqual(len(rows), 16)
+        self.assertTrue([r for r in rows if r[2]], "no corpus row logs in")
 
     def test_queue_id_in_verdict(self):
         stage, got = submit(self.sm.port, "alice@example.com", CLEAN)
@@ -114,6 +121,16 @@ class Sendmail(unittest.TestCase):
         self.assertTrue(m, got)
         self.milter.wait_log("id=%s stage=eom from=<alice@example.com> account=- "
                              "verdict=accept" % m.group(1))
+
+    def test_login_reaches_the_milter(self):
+        """{auth_authen} from Sendmail's SASL login: the account's senders only."""
+        stage, got = submit(self.sm.port, "alice@example.com", CLEAN, login="alice")
+        self.assertEqual((stage, got[:3]), ("data", "250"), got)
+        qid = got.split()[2]
+        self.milter.wait_log("id=%s stage=eom from=<alice@example.com> account=alice "
+                             "verdict=accept" % qid)
+        self.assertEqual(submit(self.sm.port, "alice@other.example", CLEAN, login="alice"),
+                         ("mail", "550 5.7.1 <alice@other.example>... Sender not allowed"))
 
     def test_zz_milter_down_tempfails(self):
         """Last (zz): postern.mc's F=T, the milter gone: 451 4.3.2 at MAIL, not an accept."""
