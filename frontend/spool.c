@@ -189,16 +189,11 @@ spool_sync(spool *sp)
 	return ok;
 }
 
-/* Worker: did a finished sync cover f's bytes (spool_file_presync)? */
+/* Did the sync numbered done (or an earlier one) cover f's bytes (spool_file_presync)? */
 static int
-spool_covered(spool *sp, const spool_file *f)
+spool_covered(const spool_file *f, uint64_t done)
 {
-	int yes;
-
-	pthread_mutex_lock(&sp->mu);
-	yes = f->sync_gen != 0 && f->sync_gen <= sp->sync_done;
-	pthread_mutex_unlock(&sp->mu);
-	return yes;
+	return f->sync_gen != 0 && f->sync_gen <= done;
 }
 
 /*
@@ -213,15 +208,16 @@ spool_commit_batch(spool *sp, spool_file *batch)
 {
 	spool_file *f;
 	int any = 0, synced = 1, need = 0;
-	uint64_t covered = 0;
+	uint64_t covered = 0, done;
 
+	pthread_mutex_lock(&sp->mu);
+	done = sp->sync_done;	/* only this thread moves it; a failed sync leaves it */
 	for (f = batch; f; f = f->next) {
-		if (!f->failed && spool_covered(sp, f))
+		if (!f->failed && spool_covered(f, done))
 			covered++;
 		else
 			need = 1;
 	}
-	pthread_mutex_lock(&sp->mu);
 	sp->ncovered += covered;
 	pthread_mutex_unlock(&sp->mu);
 	if (need)
@@ -229,7 +225,7 @@ spool_commit_batch(spool *sp, spool_file *batch)
 	for (f = batch; f; f = f->next) {
 		f->ok = !f->failed;
 		/* Without syncfs (not supported here?), fall back to the file itself. */
-		if (f->ok && !synced && !spool_covered(sp, f) && fdatasync(f->fd) != 0) {
+		if (f->ok && !synced && !spool_covered(f, done) && fdatasync(f->fd) != 0) {
 			log_warn("spool: fdatasync %s", f->id);
 			f->ok = 0;
 		}
