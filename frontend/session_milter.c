@@ -73,15 +73,11 @@ session_refusal_text(const struct mc_verdict *v, char *buf, size_t bufsize, int 
  * The milter's code becomes one of these; its enhanced code and text stay.
  */
 static void
-session_milter_refused_connect(struct session *s, const struct mc_verdict *v)
+session_milter_refused_connect(struct session *s, const char *reply, int close)
 {
-	char buf[128], *text, *line, *next;
-	int close = v->close || v->action == MC_CLOSE;
-	const char *reply = session_refusal_text(v, buf, sizeof(buf), &close);
+	char *text = xstrdup(reply), *line, *next;
 
 	close |= reply[0] != '5';
-	text = xstrdup(reply);
-
 	/* Every line starts with the code (mp_reply_check made sure). */
 	for (line = text; line != NULL; line = next) {
 		next = strstr(line, "\r\n");
@@ -110,7 +106,7 @@ session_milter_refused(struct session *s, int stage, const struct mc_verdict *v)
 	    stage == MCS_CONNECT ? "the connection" : cmd_state_name(s->cs.state));
 	switch (stage) {
 	case MCS_CONNECT:
-		session_milter_refused_connect(s, v);
+		session_milter_refused_connect(s, reply, close);
 		return;
 	case MCS_RCPT:
 		cmd_rcpt_drop_last(&s->cs);
