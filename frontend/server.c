@@ -121,6 +121,12 @@ server_bind_one(void *arg, const char *item)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		/*
+		 * Replies leave in one write per flush already; Nagle would only
+		 * add delayed-ACK stalls. Linux copies TCP_NODELAY from the
+		 * listener to every accepted socket (server_on_accept relies on it).
+		 */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SERVER_BACKLOG) != 0) {
 			close(fd);
 			goto sockerr;
@@ -271,7 +277,7 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 		struct ip_count **pp;
 		char addr[64];
 		unsigned port;
-		int fd, one = 1;
+		int fd;
 
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -289,8 +295,13 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		/* Replies leave in one write per flush already; Nagle would only add delayed-ACK stalls. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#ifndef __linux__
+		{
+			/* Elsewhere an accepted socket may not inherit the listener's TCP_NODELAY. */
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
+#endif
 		session_format_addr(&ss, addr, sizeof(addr), &port);
 		if (d->shutting_down) {
 			server_refuse(l, fd, R_SHUTDOWN, addr);
