@@ -553,7 +553,7 @@ spool_file *
 spool_file_new(spool *sp, const struct spool_envelope *env)
 {
 	spool_file *f;
-	char *hdr;
+	char *buf, *hdr;
 	size_t hlen, off;
 
 	if (env->id[0] == '\0' || env->id[0] == '.' || strlen(env->id) >= sizeof(f->id) ||
@@ -561,11 +561,23 @@ spool_file_new(spool *sp, const struct spool_envelope *env)
 		log_warnx("spool: bad id %.64s", env->id);
 		return NULL;
 	}
-	hdr = xmalloc(SPOOL_HDR_MAX);
-	hlen = spool_format_header(env, hdr, SPOOL_HDR_MAX, &off);
+	/*
+	 * The envelope goes straight into the write buffer; only one too large
+	 * for it (hundreds of recipients) is formatted again into a scratch
+	 * buffer of the worst-case size. Allocating that one per message made
+	 * glibc map and unmap 664 KB (and fault it in) for every message once
+	 * its mmap threshold is fixed (smtpd_keep_heap in main.c).
+	 */
+	buf = xmalloc(SPOOL_WBUF);
+	hdr = buf;
+	if ((hlen = spool_format_header(env, buf, SPOOL_WBUF, &off)) == 0) {
+		hdr = xmalloc(SPOOL_HDR_MAX);
+		hlen = spool_format_header(env, hdr, SPOOL_HDR_MAX, &off);
+	}
 	if (hlen == 0) {
 		log_warnx("spool: envelope of %s too large", env->id);
 		free(hdr);
+		free(buf);
 		return NULL;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -586,7 +598,9 @@ spool_file_new(spool *sp, const struct spool_envelope *env)
 		/* Pool empty (a burst, or the disk refuses): create it here. */
 		struct spool_blank b;
 		if (spool_create_blank(sp, &b) != 0) {
-			free(hdr);
+			if (hdr != buf)
+				free(hdr);
+			free(buf);
 			free(f);
 			return NULL;
 		}
@@ -594,19 +608,17 @@ spool_file_new(spool *sp, const struct spool_envelope *env)
 		xstrlcpy(f->tmpname, b.name, sizeof(f->tmpname));
 	}
 	f->size_off = (off_t)off;
-	f->buf = xmalloc(SPOOL_WBUF);
-	if (hlen <= SPOOL_WBUF) {
-		memcpy(f->buf, hdr, hlen);
+	f->buf = buf;
+	if (hdr == buf) {
 		f->len = hlen;
 	} else {
 		/* Rare (hundreds of recipients): write the header straight out. */
-		char *keep = f->buf;
 		f->buf = hdr;
 		f->len = hlen;
 		spool_file_flush(f);
-		f->buf = keep;
+		f->buf = buf;
+		free(hdr);
 	}
-	free(hdr);
 	return f;
 }
 

@@ -241,6 +241,76 @@ test_write_commit_abort(void **state)
 	event_base_free(base);
 }
 
+/*
+ * An envelope larger than the write buffer (hundreds of long recipients)
+ * is written out on its own ahead of the body, its size field filled in at
+ * commit; one larger than the worst case is refused.
+ */
+static void
+test_large_envelope(void **state)
+{
+	enum { NR = 400, NBIG = 1000 };
+	struct event_base *base = event_base_new();
+	struct spool_envelope env;
+	struct done_rec rec = { 0, 0, base, 1 };
+	char id[UUID_STR_SIZE], path[512], err[256], line[160], *data, *body, *p;
+	char **rcpts = calloc(NBIG, sizeof(*rcpts));
+	spool *sp;
+	spool_file *f;
+	size_t len, i, n;
+
+	(void)state;
+	for (i = 0; i < NBIG; i++) {
+		rcpts[i] = malloc(1001);
+		snprintf(rcpts[i], 1001, "<recipient-%04zu-%s@example.org>", i,
+		    "with-a-long-local-part-to-make-the-envelope-larger-than-sixteen-kilobytes");
+	}
+	sp = spool_open(base, dir, err, sizeof(err));
+	assert_non_null(sp);
+	uuid_v7(id);
+	fill_env(&env, id, rcpts, NR);
+	f = spool_file_new(sp, &env);
+	assert_non_null(f);
+	spool_file_write(f, "Subject: t\r\n\r\nbody\r\n", 20);
+	spool_file_commit(f, 20, on_done, &rec);
+	dispatch(base);
+	assert_int_equal(rec.ok, 1);
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	data = read_file(path, &len);
+	assert_true(len > 16384 + 20);
+	assert_non_null(strstr(data, "size 00000000000000000020\n"));
+	for (i = 0, n = 0, p = data; i < NR; i++) {
+		snprintf(line, sizeof(line), "\nrcpt %s\n", rcpts[i]);
+		p = strstr(p, line);
+		assert_non_null(p);
+		n++;
+	}
+	assert_int_equal(n, NR);
+	body = strstr(data, "\n\n");
+	assert_non_null(body);
+	assert_int_equal(len - (size_t)(body + 2 - data), 20);
+	assert_memory_equal(body + 2, "Subject: t\r\n\r\nbody\r\n", 20);
+	free(data);
+
+	/* 1,000 recipients of 1,000 bytes: over the worst case, refused. */
+	for (i = 0; i < NBIG; i++) {
+		memset(rcpts[i] + 1, 'x', 998);
+		rcpts[i][0] = '<';
+		rcpts[i][998] = '>';
+		rcpts[i][999] = '\0';
+	}
+	uuid_v7(id);
+	fill_env(&env, id, rcpts, NBIG);
+	assert_null(spool_file_new(sp, &env));
+	spool_close(sp);
+	assert_int_equal(count_files("tmp"), 0);
+	assert_int_equal(count_files("new"), 1);
+	event_base_free(base);
+	for (i = 0; i < NBIG; i++)
+		free(rcpts[i]);
+	free(rcpts);
+}
+
 static void
 test_group_commit_and_cancel(void **state)
 {
@@ -411,6 +481,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_format),
 		cmocka_unit_test_setup_teardown(test_write_commit_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_envelope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit_and_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_presync, setup, teardown),
 	};
