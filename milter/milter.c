@@ -251,10 +251,14 @@ pm_steps_for(int modules)
 	/*
 	 * No built-in rule looks at connect, HELO or RCPT: without modules
 	 * those steps are not sent at all (no reply where an MTA cannot skip
-	 * them), and MAIL brings the session's macros (pm_macros_lean).
+	 * them), and MAIL brings the session's macros (pm_macros_lean). Nor
+	 * is end-of-headers: the engine closes the header block itself at
+	 * the first body chunk or at EOM (engine_body, engine_eom), and
+	 * only modules read macros there. One packet, and libmilter's
+	 * poll and read for it, less per message.
 	 */
 	if (!modules)
-		want |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT |
+		want |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOEOH |
 		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
 	return want;
 }
@@ -270,8 +274,9 @@ pm_steps_for(int modules)
  *   MAIL           replies: empty sender and sender-allowed decide here
  *   RCPT           not sent unless custom modules are loaded; with them,
  *                  no reply (a refusal is applied at end of data)
- *   header, EOH,   no reply: content verdicts are applied at EOM
- *   body
+ *   header, body   no reply: content verdicts are applied at EOM
+ *   EOH            not sent unless custom modules are loaded; with them,
+ *                  no reply
  *   DATA, unknown  not sent
  * No SMFIP_SKIP: a no-reply step cannot answer SKIP, and making the body
  * step reply costs a round trip and a reply per 64 KB chunk (measured with
