@@ -212,6 +212,7 @@ session_on_verdict(void *arg, const struct mc_verdict *v)
 			s->mc_tx = 1;	/* the reset below tells the milters */
 		session_milter_refused(s, stage, v);
 	}
+	mc_mods_free(v->mods);	/* ours (milter_client.h), applied to the spool file or not */
 	free(r);
 	session_resume(s);
 }
