@@ -17,6 +17,7 @@ import glob
 import os
 import re
 import shutil
+import shlex
 import signal
 import socket
 import ssl
@@ -51,6 +52,15 @@ ACCOUNTS = {
 }
 
 KEEP = os.environ.get("SMTPD_TEST_KEEP") == "1"
+# SMTPD_WRAPPER="valgrind --error-exitcode=99 ..." runs the daemon under a checker
+# (make check-valgrind-daemons); its error status fails the test that stops it.
+WRAPPER = shlex.split(os.environ.get("SMTPD_WRAPPER", ""))
+WRAPPER_STATUS = 99
+# What ASan, LSan and UBSan (--enable-sanitizers) write into the daemon's log: any of
+# them fails the test that stops the daemon, whatever its exit status.
+CHECKER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+_CHECKER_FAILS = []
+SLOW = 10 if WRAPPER else 1     # valgrind: start, stop and replies take longer
 
 
 # --------------------------------------------------------------------------
@@ -200,7 +210,10 @@ _FAILED = False
 @atexit.register
 def _stop_all():
     for d in list(_RUNNING):
-        d.stop()
+        try:
+            d.stop()
+        except AssertionError as e:     # a checker's report (sanitizers, SMTPD_WRAPPER)
+            print(e)
     left = [p for p in _DIRS if os.path.isdir(p)]
     del _DIRS[:]
     if KEEP or _FAILED:
@@ -267,8 +280,9 @@ class Smtpd:
     def start(self, wait=10.0):
         if not os.access(SMTPD_BIN, os.X_OK):
             raise RuntimeError("%s not built" % SMTPD_BIN)
+        wait *= SLOW
         self._logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([SMTPD_BIN, "-c", self.conf_path, "-d"],
+        self.proc = subprocess.Popen(WRAPPER + [SMTPD_BIN, "-c", self.conf_path, "-d"],
                                      stdin=subprocess.DEVNULL, stdout=self._logf,
                                      stderr=self._logf, cwd=self.dir)
         _RUNNING.add(self)
@@ -291,7 +305,7 @@ class Smtpd:
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(sig)
-                self.proc.wait(grace)
+                self.proc.wait(grace * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -299,6 +313,13 @@ class Smtpd:
         self.proc = None
         self._logf.close()
         _RUNNING.discard(self)
+        text = self.log_text()
+        found = [m for m in CHECKER_MARKS if m in text]
+        if found or (WRAPPER and self.returncode == WRAPPER_STATUS):
+            _CHECKER_FAILS.append(self.log_path)
+            at = text.find(found[0]) if found else -6000
+            raise AssertionError("postern-smtpd: a memory checker reported errors (exit %s):\n%s"
+                                 % (self.returncode, text[max(at - 200, 0) if found else at:][:8000]))
         return self.returncode
 
     def kill9(self):
@@ -638,6 +659,11 @@ def main():
     global _FAILED
     _FAILED = failed > 0
     _stop_all()
+    if _CHECKER_FAILS:
+        print("memory checker reports in: %s" % " ".join(sorted(set(_CHECKER_FAILS))))
+        if not _FAILED:
+            failed += 1         # reported only when a daemon left running was stopped
+        _FAILED = True
     print("%d passed, %d failed" % (passed, failed))
     sys.stdout.flush()
     sys.exit(1 if failed else 0)

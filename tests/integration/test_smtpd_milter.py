@@ -121,7 +121,9 @@ class Corpus(h.SmtpdTestCase):
                 self.assertIn("milter connections: 1 opened, %d sessions on a reused one"
                               % (len(rows) - 1), d.log_text())
         finally:
-            m.stop()
+            rc = m.stop()
+        # 0 also means no report from the sanitizers or MILTER_WRAPPER=valgrind.
+        self.assertEqual(rc, 0, m.log()[-4000:])
 
 
 class Failures(h.SmtpdTestCase):
@@ -154,7 +156,8 @@ class Failures(h.SmtpdTestCase):
                 self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
                 self.assertEqual(len(d.spool_files()), 2)
         finally:
-            m.stop()
+            rc = m.stop()
+        self.assertEqual(rc, 0, m.log()[-4000:])
 
     def test_stopped_milter_times_out(self):
         port = h.free_port()
@@ -178,7 +181,8 @@ class Failures(h.SmtpdTestCase):
                 self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
         finally:
             m.proc.send_signal(signal.SIGCONT)
-            m.stop()
+            rc = m.stop()
+        self.assertEqual(rc, 0, m.log()[-4000:])
 
     def test_garbage_speaking_milter(self):
         srv = socket.socket()
