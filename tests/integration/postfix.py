@@ -62,14 +62,20 @@ def free_port():
 
 
 def wait_port(port, timeout=15.0, proc=None):
-    """Wait until 127.0.0.1:port accepts a connection; False on timeout or if proc died."""
+    """Wait until 127.0.0.1:port (or, when port is a str, the unix socket at that path)
+    accepts a connection; False on timeout or if proc died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
+            if isinstance(port, str):
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(0.5)
+                    s.connect(port)
+            else:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
         except OSError:
             time.sleep(0.05)
     return False
