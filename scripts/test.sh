@@ -21,7 +21,7 @@ build_and_check() {
 	# Tests pick free loopback ports, so they may run in parallel.
 	if ! make -C "$dir" -j"$jobs" check; then
 		for f in $(find "$dir" -name '*.log' -newer "$dir/configure.log" | sort); do
-			if grep -qE '^(FAIL|ERROR)' "${f%.log}.trs" 2>/dev/null; then
+			if grep -qE '^:test-result: (FAIL|ERROR)' "${f%.log}.trs" 2>/dev/null; then
 				echo "===== $f"
 				tail -n 80 "$f"
 			fi

@@ -48,6 +48,27 @@ def start_milter(port, **settings):
     return m.start(wait_port_num=port)
 
 
+def sigstop(proc, timeout=10.0):
+    """SIGSTOP proc and wait until every thread of it is stopped. kill() wakes one
+    thread, which stops the others when it next runs: on a loaded machine the rest
+    (libmilter's listener and workers) may serve a connection or two meanwhile."""
+    proc.send_signal(signal.SIGSTOP)
+    tasks = "/proc/%d/task" % proc.pid
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for tid in os.listdir(tasks):
+            try:
+                with open(os.path.join(tasks, tid, "stat")) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:
+                pass        # a thread that ended meanwhile
+        if states and all(st in "Tt" for st in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError("pid %d not stopped after %.0f s" % (proc.pid, timeout))
+
+
 def transact(d, sender, data, account=None, password=CORPUS_PASSWORD):
     """One transaction on a new connection: (stage, reply line) of the last reply;
     stage is "mail", "rcpt" or "data"."""
@@ -164,7 +185,7 @@ class Failures(h.SmtpdTestCase):
         m = start_milter(port)
         try:
             with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, milter_timeout="2s") as d:
-                m.proc.send_signal(signal.SIGSTOP)
+                sigstop(m.proc)
                 t0 = time.monotonic()
                 with d.client() as c:
                     c.ehlo()
