@@ -276,9 +276,28 @@ class Verdicts(h.SmtpdTestCase):
                 break
             time.sleep(0.05)
         self.addCleanup(shutil.rmtree, tmp, True)
-        self.addCleanup(p.wait)
-        self.addCleanup(p.terminate)
+        self.addCleanup(self.stop_filter, p, sock)
         return "unix:" + sock
+
+    @staticmethod
+    def stop_filter(p, sock):
+        """SIGTERM, then a connection to wake libmilter's accept loop, which otherwise
+        notices the stop only at its next 5 s poll timeout (5 s a test, before)."""
+        p.terminate()
+        for _ in range(100):
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(0.5)
+                    s.connect(sock)
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=0.1)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        p.kill()
+        p.wait()
 
     def spool_env(self, path):
         with open(path, "rb") as f:
