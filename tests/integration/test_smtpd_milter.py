@@ -48,6 +48,12 @@ def start_milter(port, **settings):
     return m.start(wait_port_num=port)
 
 
+def stat_fields(path):
+    """The fields of a /proc/.../stat file after the command name (field 3 on: state)."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def sigstop(proc, timeout=10.0):
     """SIGSTOP proc and wait until every thread of it is stopped. kill() wakes one
     thread, which stops the others when it next runs: on a loaded machine the rest
@@ -59,8 +65,7 @@ def sigstop(proc, timeout=10.0):
         states = []
         for tid in os.listdir(tasks):
             try:
-                with open(os.path.join(tasks, tid, "stat")) as f:
-                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+                states.append(stat_fields(os.path.join(tasks, tid, "stat"))[0])
             except FileNotFoundError:
                 pass        # a thread that ended meanwhile
         if states and all(st in "Tt" for st in states):
@@ -285,12 +290,7 @@ class Verdicts(h.SmtpdTestCase):
         notices the stop only at its next 5 s poll timeout (5 s a test, before)."""
         p.terminate()
         for _ in range(100):
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.settimeout(0.5)
-                    s.connect(sock)
-            except OSError:
-                pass
+            postfix.wait_port(sock, timeout=0.1, proc=p)    # one connection is the wake-up
             try:
                 p.wait(timeout=0.1)
                 return
@@ -411,8 +411,7 @@ class Verdicts(h.SmtpdTestCase):
         """Commands that arrive while the session waits for a slow MAIL verdict (the read
         interest stays registered then) are answered after it, in order, once each."""
         def cpu_seconds(pid):
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            fields = stat_fields("/proc/%d/stat" % pid)
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
         with h.Smtpd(smtpd_milters=self.filter("slow_mail")) as d, d.client() as c:
