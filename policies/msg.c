@@ -253,7 +253,7 @@ postern_msg_reply(postern_msg *m, const char *code, const char *xcode, const cha
 	if (text == NULL)
 		text = "";
 	/* Replies are ASCII without CR/LF: anything else becomes '?' rather than breaking SMTP. */
-	for (i = 0; text[i] && i < sizeof(m->reply_text) - 1; i++) {
+	for (i = 0; i < sizeof(m->reply_text) - 1 && text[i]; i++) {
 		unsigned char c = (unsigned char)text[i];
 		m->reply_text[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}

@@ -197,7 +197,7 @@ at_reason(const postern_part *p, char *out, size_t outsize)
 	if (p->filename[0] == '\0') {
 		snprintf(name, sizeof(name), "part %u", p->index);
 	} else {
-		for (i = 0; p->filename[i] && i < AT_NAME_MAX; i++) {
+		for (i = 0; i < AT_NAME_MAX && p->filename[i]; i++) {
 			unsigned char c = (unsigned char)p->filename[i];
 			name[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 		}
