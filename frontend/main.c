@@ -171,6 +171,7 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 		.tmpdir = NULL,
 		.max_body = 0,
 		.pool_max = MC_POOL_MAX_DEFAULT,
+		.reuse = cfg->milter_reuse,
 	};
 
 	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);

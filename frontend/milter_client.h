@@ -45,11 +45,17 @@
  * Refusals from a header or body step, and a DISCARD before the end, are
  * answered at end of data; the client keeps streaming meanwhile.
  *
- * Connection reuse: at mc_session_free() a healthy v6 connection is ended
- * with SMFIC_QUIT_NC and kept (per milter, mc_options.pool_max) for the
- * next session, which starts at SMFIC_CONNECT without a new negotiation
- * (libmilter expects exactly that after QUIT_NC). "reuse=no" per milter
- * turns it off for milters that cannot handle it.
+ * Connection reuse, for the milters it is turned on for (milter_reuse, or
+ * "reuse=yes" per milter): at mc_session_free() a healthy v6 connection is
+ * ended with SMFIC_QUIT_NC and kept (per milter, mc_options.pool_max) for
+ * the next session, which starts at SMFIC_CONNECT without a new
+ * negotiation (libmilter expects exactly that after QUIT_NC). It is off
+ * by default because libmilter documents xxfi_negotiate as called at the
+ * start of each SMTP connection and xxfi_close as where per-connection
+ * state is freed: a milter that keeps what it negotiated in that state
+ * forgets it on a reused connection while the MTA does not. OpenDKIM does
+ * (SMFIP_HDR_LEADSPC), and its simple-canonicalization signatures then
+ * fail. postern-milter keeps nothing of the negotiation per connection.
  */
 #ifndef POSTERN_MILTER_CLIENT_H
 #define POSTERN_MILTER_CLIENT_H
@@ -70,13 +76,14 @@ struct mc_options {
 	const char *tmpdir;		/* replaced bodies go here (O_TMPFILE); NULL: /tmp */
 	uint64_t max_body;		/* 0: MC_MAX_BODY_DEFAULT */
 	unsigned pool_max;		/* 0: no reuse at all */
+	int reuse;			/* milter_reuse: each milter's reuse= unless it says */
 };
 
 /*
  * Parse smtpd_milters: comma-separated "inet:HOST:PORT", "inet6:[ADDR]:PORT",
  * "unix:/path" (or "local:"), each optionally in Postfix's braces with
  * per-milter settings: "{ inet:host:port, default_action=accept,
- * timeout=10s, reuse=no }". Host names are resolved now. "" gives an
+ * timeout=10s, reuse=yes }". Host names are resolved now. "" gives an
  * empty list. NULL with a reason in err on a bad entry.
  */
 mc_list *mc_list_parse(const char *spec, const struct mc_options *opt, char *err, size_t errlen);

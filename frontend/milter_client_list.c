@@ -185,7 +185,7 @@ mc_list_parse(const char *spec, const struct mc_options *opt, char *err, size_t 
 		memset(m, 0, sizeof(*m));
 		m->def = def;
 		m->timeout_s = opt->timeout_s ? opt->timeout_s : 30;
-		m->reuse = 1;
+		m->reuse = opt->reuse;
 		l->n++;
 		if (*p == '{') {
 			/* Postfix's "{ address, key=value, ... }": commas inside are the group's own. */

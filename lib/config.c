@@ -49,6 +49,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_milters, CT_STR, "inet:127.0.0.1:8891"),
 	K(milter_timeout, CT_DURATION, "30s"),
 	E(milter_default_action, "tempfail", "tempfail|accept|reject"),
+	K(milter_reuse, CT_BOOL, "no"),
 	K(smtpd_spool_dir, CT_STR, LOCALSTATEDIR "/spool/postern"),
 	K(accounts_file, CT_STR, ""),
 	K(milter_listen, CT_STR, "inet:127.0.0.1:8891"),

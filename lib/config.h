@@ -44,6 +44,7 @@ typedef struct postern_config {
 	char *smtpd_milters;
 	unsigned milter_timeout;	/* seconds, frontend side */
 	char *milter_default_action;	/* tempfail | accept | reject */
+	int milter_reuse;		/* keep milter connections for the next session */
 	char *smtpd_spool_dir;
 	/* Both programs. */
 	char *accounts_file;

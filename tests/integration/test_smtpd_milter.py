@@ -12,7 +12,10 @@
 (d) milter_default_action = accept with the milter down: the message is queued;
 (e) verdicts and edits of a libmilter test filter (tests/unit/milters/test_filter):
     multi-line reply verbatim, discard, a refused recipient, header/envelope
-    edits and quarantine, a replaced body, all as spooled.
+    edits and quarantine, a replaced body, all as spooled;
+(f) the usual deployment, postern-milter (over [::1], connection reused) then
+    OpenDKIM (unix socket) in one smtpd_milters list: refusals exact and
+    unsigned, accepted messages signed.
 """
 
 import os
@@ -46,6 +49,19 @@ def start_milter(port, **settings):
     base.update(settings)
     m = postfix.Milter(MILTER_BIN, base, name="smtpd-milter")
     return m.start(wait_port_num=port)
+
+
+def wait_tcp(host, port, proc, timeout=15.0):
+    """Wait until host:port (127.0.0.1 or ::1) accepts a connection; False on timeout or if
+    proc died (postfix.wait_port knows 127.0.0.1 and unix sockets only)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 def stat_fields(path):
@@ -121,7 +137,8 @@ class Corpus(h.SmtpdTestCase):
         accounts = os.path.join(CORPUS, "accounts")
         m = start_milter(port, policy_subject_max_length="255", accounts_file=accounts)
         try:
-            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, accounts_file=accounts) as d:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port, accounts_file=accounts,
+                         milter_reuse="yes") as d:
                 with open(os.path.join(CORPUS, "expected.txt")) as f:
                     rows = [ln.rstrip("\n") for ln in f if ln.strip() and not ln.startswith("#")]
                 self.assertGreaterEqual(len(rows), 16)
@@ -142,7 +159,7 @@ class Corpus(h.SmtpdTestCase):
                 time.sleep(0.2)
                 self.assertEqual(len(d.spool_files()), accepted)
                 # One session after another: one milter connection, reused by every
-                # later session (SMFIC_QUIT_NC), as the shutdown line counts them.
+                # later session (SMFIC_QUIT_NC, milter_reuse), as the shutdown line counts.
                 self.assertEqual(d.stop(), 0)
                 self.assertIn("milter connections: 1 opened, %d sessions on a reused one"
                               % (len(rows) - 1), d.log_text())
@@ -367,7 +384,8 @@ class Verdicts(h.SmtpdTestCase):
         self.addCleanup(shutil.rmtree, tmp, True)
         record = os.path.join(tmp, "record")
         bad_seq = h.reply_line("R_BAD_SEQUENCE")
-        with h.Smtpd(smtpd_milters=self.filter("reject_connect", record)) as d, d.client() as c:
+        with h.Smtpd(smtpd_milters=self.filter("reject_connect", record),
+                     milter_reuse="yes") as d, d.client() as c:
             self.assertEqual(c.banner, "554 5.7.1 Go away")
             self.assertEqual(c.cmd("EHLO client.example"), bad_seq)
             self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>"), bad_seq)
@@ -511,19 +529,32 @@ class Verdicts(h.SmtpdTestCase):
 
 class OpenDKIM(h.SmtpdTestCase):
     def run_opendkim(self, tmp, name, port, lines):
+        """OpenDKIM on 127.0.0.1:port, or on the unix socket at port when it is a path."""
         conf = os.path.join(tmp, name + ".conf")
+        sock = ("local:%s" % port) if isinstance(port, str) else ("inet:%d@127.0.0.1" % port)
         with open(conf, "w") as f:
-            f.write("Socket inet:%d@127.0.0.1\nSyslog no\nUMask 007\nCanonicalization "
-                    "relaxed/simple\nPidFile %s\n" % (port, os.path.join(tmp, name + ".pid")))
+            f.write("Socket %s\nSyslog no\nUMask 007\nPidFile %s\n"
+                    % (sock, os.path.join(tmp, name + ".pid")))
             f.write("".join(ln + "\n" for ln in lines))
         log = open(os.path.join(tmp, name + ".log"), "ab")
         p = subprocess.Popen([OPENDKIM, "-f", "-x", conf], stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop, p)
         if not postfix.wait_port(port, timeout=15, proc=p):
-            p.kill()
             self.fail("opendkim %s did not start: %s" % (name, open(log.name).read()))
         return p
 
-    def test_signature_verifies(self):
+    @staticmethod
+    def stop(p):
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    def keys(self):
+        """A fresh test key for example.com (selector "test"): its directory, which also
+        holds the "keys" file a verifier's TestPublicKeys reads instead of DNS."""
         if not os.access(OPENDKIM, os.X_OK) or not os.access(GENKEY, os.X_OK):
             self.skipTest("opendkim not installed (scripts/install-deps.sh)")
         # opendkim refuses configs and keys under a directory others may write (/tmp).
@@ -531,47 +562,106 @@ class OpenDKIM(h.SmtpdTestCase):
         if os.stat(home).st_mode & 0o022:
             self.skipTest("%s is writable by others: opendkim refuses keys below it" % home)
         tmp = tempfile.mkdtemp(prefix=".postern-dkim-", dir=home)
-        procs = []
+        self.addCleanup(shutil.rmtree, tmp, True)
+        subprocess.run([GENKEY, "-D", tmp, "-d", "example.com", "-s", "test", "-b", "2048"],
+                       check=True)
+        with open(os.path.join(tmp, "test.txt")) as f:
+            txt = "".join(re.findall(r'"([^"]*)"', f.read()))
+        with open(os.path.join(tmp, "keys"), "w") as f:
+            f.write("test._domainkey.example.com %s\n" % txt)
+        return tmp
+
+    def signer(self, tmp, port, canon="simple/simple"):
+        """A signing OpenDKIM; simple/simple is its default canonicalization, and the one
+        that sees a header's every blank."""
+        return self.run_opendkim(tmp, "signer", port, [
+            "Mode s", "Domain example.com", "Selector test", "Canonicalization " + canon,
+            "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 127.0.0.1"])
+
+    def test_policy_milter_then_signer(self):
+        """The usual deployment: postern-milter first (here over [::1], or 127.0.0.1 where the
+        machine has no IPv6 loopback) with its connection reused, OpenDKIM second over a
+        unix socket, a connection a session (the default), in one smtpd_milters list. A
+        message the policy refuses gets its exact line and is never signed; accepted ones
+        are spooled signed."""
+        tmp = self.keys()
+        dkim_sock = os.path.join(tmp, "dkim.sock")
+        self.signer(tmp, dkim_sock)
+        pport = h.free_port(socket.AF_INET6, "::1") if h.ipv6_available() else h.free_port()
+        if h.ipv6_available():
+            listen = "inet6:[::1]:%d" % pport
+        else:
+            sys.stderr.write("no ::1 here: postern-milter over 127.0.0.1 instead of inet6\n")
+            listen = "inet:127.0.0.1:%d" % pport
+        m = postfix.Milter(MILTER_BIN, {"milter_listen": listen, "milter_user": ""},
+                           name="smtpd-milter-v6").start()
+        if not wait_tcp(listen.startswith("inet6:") and "::1" or "127.0.0.1", pport, m.proc):
+            m.stop()
+            self.fail("postern-milter did not listen on %s:\n%s" % (listen, m.log()))
         try:
-            subprocess.run([GENKEY, "-D", tmp, "-d", "example.com", "-s", "test", "-b", "2048"],
-                           check=True)
-            with open(os.path.join(tmp, "test.txt")) as f:
-                txt = "".join(re.findall(r'"([^"]*)"', f.read()))
-            with open(os.path.join(tmp, "keys"), "w") as f:
-                f.write("test._domainkey.example.com %s\n" % txt)
-            sport, vport = h.free_port(), h.free_port()
-            procs.append(self.run_opendkim(tmp, "signer", sport, [
-                "Mode s", "Domain example.com", "Selector test",
-                "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 127.0.0.1"]))
-            procs.append(self.run_opendkim(tmp, "verifier", vport, [
-                "Mode v", "TestPublicKeys " + os.path.join(tmp, "keys"),
-                "InternalHosts 192.0.2.1", "AuthservID verifier.test"]))
-            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % sport) as signer, \
-                    h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % vport) as verifier:
-                self.assertRegex(transact(signer, "alice@example.com", message())[1], h.QUEUED_RE)
-                files = signer.spool_files()
-                self.assertEqual(len(files), 1)
-                signed = spooled_message(files[0])
+            with h.Smtpd(smtpd_milters="{ %s, reuse=yes }, unix:%s" % (listen, dkim_sock)) as d:
+                self.assertEqual(transact(d, "alice@example.com", message(subject="")),
+                                 ("data", "554 5.6.0 Subject not present"))
+                self.assertEqual(transact(d, "<>", message()),
+                                 ("mail", "550 5.7.1 Empty sender not allowed"))
+                self.assertEqual(d.spool_files(), [])
+                for _ in range(2):
+                    self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
+                files = d.spool_files()
+                self.assertEqual(len(files), 2)
+                for path in files:
+                    signed = spooled_message(path)
+                    self.assertTrue(signed.startswith(b"DKIM-Signature: v=1;"), signed[:200])
+                    self.assertIn(b"d=example.com", signed)
+                self.assertEqual(d.stop(), 0)
+                self.assertIn("milter connections: 5 opened, 3 sessions on a reused one",
+                              d.log_text())
+            # postern-milter judged every message: its verdict lines, one per transaction.
+            log = m.log()
+            self.assertIn("Subject not present", log)
+            self.assertIn("Empty sender not allowed", log)
+        finally:
+            m.stop()
+
+    def test_signature_verifies(self):
+        """Signed behind one postern-smtpd, verified behind another, three messages each in
+        a session of its own (milter connections are not reused by default: OpenDKIM keeps
+        what it negotiated in state it frees at xxfi_close, and then its simple-canonical
+        signatures fail). A tampered body must fail: the test can fail."""
+        tmp = self.keys()
+        sport, vport = h.free_port(), h.free_port()
+        self.signer(tmp, sport)
+        self.run_opendkim(tmp, "verifier", vport, [
+            "Mode v", "TestPublicKeys " + os.path.join(tmp, "keys"),
+            "InternalHosts 192.0.2.1", "AuthservID verifier.test"])
+        with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % sport) as signer, \
+                h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % vport) as verifier:
+            for i in range(3):
+                self.assertRegex(transact(signer, "alice@example.com", message())[1],
+                                 h.QUEUED_RE)
+            files = signer.spool_files()
+            self.assertEqual(len(files), 3)
+            for path in files:
+                signed = spooled_message(path)
                 self.assertTrue(signed.startswith(b"DKIM-Signature: v=1;"), signed[:200])
                 self.assertIn(b"d=example.com", signed)
                 self.assertIn(b"s=test", signed)
-                # The signed message through the verifier: it records dkim=pass.
+                self.assertIn(b"c=simple/simple", signed)
+                # Through the verifier: it records dkim=pass.
+                before = set(verifier.spool_files())
                 self.assertRegex(transact(verifier, "alice@example.com", signed)[1], h.QUEUED_RE)
-                checked = spooled_message(verifier.spool_files()[0])
-                self.assertRegex(checked, rb"Authentication-Results: verifier\.test;\s+dkim=pass")
-                # A tampered body must not pass: the test can fail.
-                bad = signed.replace(b"Hi there.", b"Hi thera.")
-                self.assertRegex(transact(verifier, "alice@example.com", bad)[1], h.QUEUED_RE)
-                texts = [spooled_message(p) for p in verifier.spool_files()]
-                self.assertTrue(any(re.search(rb"dkim=fail", t) for t in texts), texts)
-        finally:
-            for p in procs:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-            shutil.rmtree(tmp, ignore_errors=True)
+                (new,) = set(verifier.spool_files()) - before
+                self.assertRegex(spooled_message(new),
+                                 rb"^Authentication-Results: verifier\.test;\s+dkim=pass")
+            bad = signed.replace(b"Hi there.", b"Hi thera.")
+            before = set(verifier.spool_files())
+            self.assertRegex(transact(verifier, "alice@example.com", bad)[1], h.QUEUED_RE)
+            (new,) = set(verifier.spool_files()) - before
+            self.assertRegex(spooled_message(new),
+                             rb"^Authentication-Results: verifier\.test;\s+dkim=fail")
+            self.assertEqual(signer.stop(), 0)
+            self.assertIn("milter connections: 3 opened, 0 sessions on a reused one",
+                          signer.log_text())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ test_defaults(void **state)
 	assert_int_equal(c->message_size_limit, 26214400);
 	assert_int_equal(c->smtpd_command_timeout, 300);
 	assert_int_equal(c->smtpd_data_timeout, 600);
+	assert_int_equal(c->milter_reuse, 0);	/* only for milters built for it */
 	assert_string_equal(c->smtpd_milters, "inet:127.0.0.1:8891");
 	assert_string_equal(c->milter_listen, "inet:127.0.0.1:8891");
 	assert_string_equal(c->policy_alignment, "strict");
@@ -57,6 +58,7 @@ test_values_and_units(void **state)
 	    "smtpd_tls_cert_file = /c.pem\n"
 	    "smtpd_tls_key_file = /k.pem\n"
 	    "policy_alignment = relaxed\n"
+	    "milter_reuse = yes\n"
 	    "smtpd_require_auth = no\n", err);
 
 	(void)state;
@@ -69,6 +71,7 @@ test_values_and_units(void **state)
 	assert_int_equal(c->smtpd_require_tls, 1);	/* yes when a cert is set */
 	assert_int_equal(c->smtpd_require_auth, 0);
 	assert_string_equal(c->policy_alignment, "relaxed");
+	assert_int_equal(c->milter_reuse, 1);
 	config_free(c);
 
 	c = parse("message_size_limit = 512k\nsmtpd_command_timeout = 45\n"

@@ -249,8 +249,9 @@ test_reuse(void **state)
 {
 	mc_list *l;
 	uint64_t c0, r0, c1, r1;
-	char spec[200];
+	char spec[200], err[200];
 	int q0;
+	struct mc_options o = { .timeout_s = 5, .default_action = "tempfail" };	/* reuse = 0 */
 
 	(void)state;
 	start_filter("record");
@@ -283,6 +284,23 @@ test_reuse(void **state)
 	l = list_of(spec, 5, "tempfail", 4);
 	one_session(l, " negotiations=1 connects=1", 1);
 	one_session(l, " negotiations=2 connects=2", 1);
+	mc_list_free(l);
+	stop_filter();
+	/*
+	 * postern-smtpd's defaults (milter_reuse = no, a pool): no reuse either;
+	 * reuse=yes on the milter turns it on.
+	 */
+	start_filter("record");
+	o.pool_max = MC_POOL_MAX_DEFAULT;
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	assert_non_null(l = mc_list_parse(spec, &o, err, sizeof(err)));
+	one_session(l, " negotiations=1 connects=1", 1);
+	one_session(l, " negotiations=2 connects=2", 1);
+	mc_list_free(l);
+	snprintf(spec, sizeof(spec), "{ unix:%s, reuse=yes }", sock);
+	assert_non_null(l = mc_list_parse(spec, &o, err, sizeof(err)));
+	one_session(l, " negotiations=3 connects=3", 1);
+	one_session(l, " negotiations=3 connects=4", 1);
 	mc_list_free(l);
 }
 

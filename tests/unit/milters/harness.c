@@ -180,7 +180,7 @@ mc_list *
 list_of(const char *spec, unsigned timeout, const char *def, unsigned pool)
 {
 	struct mc_options o = { .timeout_s = timeout, .default_action = def, .tmpdir = dir,
-	    .pool_max = pool };
+	    .pool_max = pool, .reuse = pool > 0 };
 	char err[256];
 	mc_list *l = mc_list_parse(spec, &o, err, sizeof(err));
 

@@ -56,6 +56,7 @@ void stop_filter(void);
 char *slurp(const char *path);
 int rec_has(const char *line);
 int rec_count(const char *prefix);
+/* pool: idle connections kept per milter; above 0 it also turns reuse on (milter_reuse). */
 mc_list *list_of(const char *spec, unsigned timeout, const char *def, unsigned pool);
 mc_list *filter_list(unsigned timeout, const char *def, unsigned pool);
 void envelope(mc_session *s);
