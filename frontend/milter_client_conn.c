@@ -94,18 +94,6 @@ pool_unlink(struct mc_conn *c)
 }
 
 void
-mc_pool_flush(struct mc_milter *m)
-{
-	struct mc_conn *c;
-
-	while ((c = m->idle) != NULL) {
-		m->idle = c->next;
-		conn_free(c);
-	}
-	m->nidle = 0;
-}
-
-void
 mc_conn_close(struct mc_conn *c)
 {
 	if (c == NULL)
@@ -201,6 +189,28 @@ send_simple(struct mc_conn *c, int cmd, int expect)
 
 	mp_put_header(hdr, cmd, 0);
 	mc_conn_send(c, hdr, sizeof(hdr), expect);
+}
+
+/*
+ * Close the idle connections (the list is going: reload or shutdown), each
+ * with the QUIT its last session is owed rather than a bare EOF, which a
+ * milter may log as an error (rspamd's does). An idle socket takes the
+ * 5 bytes at once; what it would not take is dropped, as the loop may be
+ * ending.
+ */
+void
+mc_pool_flush(struct mc_milter *m)
+{
+	struct mc_conn *c;
+
+	while ((c = m->idle) != NULL) {
+		m->idle = c->next;
+		c->qnc_owed = 0;
+		send_simple(c, SMFIC_QUIT, 0);
+		conn_flush(c);
+		conn_free(c);
+	}
+	m->nidle = 0;
 }
 
 /* Close once QUIT (if any) is on its way: the write callback or the timer frees it. */

@@ -12,7 +12,8 @@ TESTS += \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \
 	tests/integration/test_smtpd_memory.py \
-	tests/integration/test_smtpd_milter.py
+	tests/integration/test_smtpd_milter.py \
+	tests/integration/test_smtpd_rspamd.py
 
 EXTRA_DIST += \
 	tests/integration/smtpd.py \
@@ -26,4 +27,5 @@ EXTRA_DIST += \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \
 	tests/integration/test_smtpd_memory.py \
-	tests/integration/test_smtpd_milter.py
+	tests/integration/test_smtpd_milter.py \
+	tests/integration/test_smtpd_rspamd.py

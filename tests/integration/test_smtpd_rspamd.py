@@ -1,0 +1,160 @@
+"""test_smtpd_rspamd.py - postern-smtpd in front of rspamd's milter, the one milter in
+Debian that is not built on libmilter: rspamd's proxy worker speaks the protocol with a
+code of its own (milter = yes, self_scan), so this checks the MTA side against a second,
+independent reading of it.
+
+A private rspamd (its own config, socket, database and log under a temp dir; no Lua
+rules, no DNS, no network) judges by its GTUBE test patterns, one per action:
+reject (the reply passed to the client verbatim, nothing queued), add header
+(X-Spam: Yes in the spooled message), rewrite subject (Subject changed in place) and
+no action (spooled as sent). Each twice: a milter connection per session (the default)
+and reused ones (reuse=yes); rspamd must log every milter connection as finished,
+none closed abnormally, which needs postern-smtpd to end pooled connections with
+SMFIC_QUIT, not a bare EOF, when it stops.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import smtpd as h  # noqa: E402
+from test_smtpd_milter import spooled_message, transact  # noqa: E402
+
+RSPAMD = shutil.which("rspamd", path="/usr/bin:/usr/sbin:" + os.environ.get("PATH", ""))
+# rspamd's test patterns (options.enable_test_patterns): the first letter picks the action.
+GTUBE = "JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+REJECT, ADD_HEADER, REWRITE_SUBJECT, NO_ACTION = ("X" + GTUBE, "Y" + GTUBE, "Z" + GTUBE,
+                                                  "A" + GTUBE)
+
+CONFIG = """options {
+  pidfile = "%(dir)s/rspamd.pid";
+  dbdir = "%(dir)s/db";
+  tempdir = "%(dir)s";
+  filters = "";
+  enable_test_patterns = true;
+  # A short public-suffix list: the full one takes rspamd seconds to compile.
+  url_tld = "%(dir)s/tld.dat";
+  # No DNS here: a closed local port fails at once.
+  dns { nameserver = ["127.0.0.1:1"]; timeout = 0.2s; retransmits = 1; }
+  control_socket = "%(dir)s/db/rspamd.sock mode=0600";
+}
+logging { type = "file"; filename = "%(dir)s/rspamd.log"; level = "info"; }
+worker "rspamd_proxy" {
+  bind_socket = "127.0.0.1:%(port)d";
+  milter = yes;
+  timeout = 30s;
+  upstream "local" { default = yes; self_scan = yes; }
+  count = 1;
+  spam_header = "X-Spam";
+}
+actions { reject = 15; add_header = 6; greylist = 4; }
+"""
+
+
+def message(body, subject="Hello"):
+    return ("From: <alice@example.com>\r\nTo: <rcpt@example.net>\r\nSubject: %s\r\n"
+            "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <m%d@example.com>\r\n\r\n"
+            "%s\r\n" % (subject, time.monotonic_ns(), body)).encode()
+
+
+def headers(path):
+    return spooled_message(path).split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+
+class Rspamd(h.SmtpdTestCase):
+    def start_rspamd(self):
+        tmp = tempfile.mkdtemp(prefix="postern-rspamd-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.mkdir(os.path.join(tmp, "db"))
+        with open(os.path.join(tmp, "tld.dat"), "w") as f:
+            f.write("com\nnet\norg\n")
+        port = h.free_port()
+        conf = os.path.join(tmp, "rspamd.conf")
+        with open(conf, "w") as f:
+            f.write(CONFIG % {"dir": tmp, "port": port})
+        argv = [RSPAMD, "-f", "-i", "-c", conf]
+        if os.geteuid() == 0:
+            argv += ["-u", "root", "-g", "root"]     # its files are root's temp dir
+        out = open(os.path.join(tmp, "stdout.log"), "ab")
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL)
+        self.addCleanup(self.stop_rspamd, p)
+        self.log = os.path.join(tmp, "rspamd.log")
+        # Waited for in /proc, not by connecting: rspamd logs a connection closed before
+        # any packet as an abnormal one, which this test counts.
+        deadline = time.monotonic() + 60
+        while not h._listening(port):
+            if p.poll() is not None or time.monotonic() > deadline:
+                self.fail("rspamd did not listen on %d:\n%s" % (port, self.rspamd_log()[-3000:]))
+            time.sleep(0.05)
+        return port
+
+    @staticmethod
+    def stop_rspamd(p):
+        p.terminate()
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    def rspamd_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def test_actions(self):
+        if RSPAMD is None:
+            self.skipTest("rspamd not installed (scripts/install-deps.sh)")
+        port = self.start_rspamd()
+        for reuse in ("no", "yes"):
+            with self.subTest(reuse=reuse):
+                self.actions("{ inet:127.0.0.1:%d, reuse=%s }" % (port, reuse), reuse)
+
+    def actions(self, milters, reuse):
+        finished = self.rspamd_log().count("finished milter connection")
+        conns = 1 if reuse == "yes" else 4
+        with h.Smtpd(smtpd_milters=milters) as d:
+            # reject: rspamd's own line, verbatim; nothing queued.
+            self.assertEqual(transact(d, "alice@example.com", message(REJECT)),
+                             ("data", "554 5.7.1 Gtube pattern"))
+            self.assertEqual(d.spool_files(), [])
+            got = {}
+            for name, body in (("add", ADD_HEADER), ("subject", REWRITE_SUBJECT),
+                               ("none", NO_ACTION)):
+                before = set(d.spool_files())
+                stage, reply = transact(d, "alice@example.com", message(body))
+                self.assertRegex(reply, h.QUEUED_RE, name)
+                (new,) = set(d.spool_files()) - before
+                got[name] = headers(new)
+            self.assertIn(b"X-Spam: Yes", got["add"])
+            self.assertIn(b"Subject: Hello", got["add"])
+            self.assertIn(b"Subject: *** SPAM *** Hello", got["subject"])
+            self.assertNotIn(b"Subject: Hello", got["subject"])
+            self.assertNotIn(b"X-Spam: Yes", got["subject"])
+            self.assertIn(b"Subject: Hello", got["none"])
+            self.assertFalse([x for x in got["none"] if x.startswith(b"X-Spam")], got["none"])
+            self.assertEqual(d.stop(), 0)
+            self.assertIn("milter connections: %d opened, %d sessions on a reused one"
+                          % (conns, 4 - conns), d.log_text())
+        # Every milter connection ended the way the protocol ends one.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            log = self.rspamd_log()
+            if log.count("finished milter connection") >= finished + conns:
+                break
+            time.sleep(0.05)
+        self.assertNotIn("abnormally closing milter connection", log)
+        self.assertEqual(log.count("finished milter connection"), finished + conns, log[-3000:])
+
+
+if __name__ == "__main__":
+    h.main()
