@@ -135,6 +135,7 @@ class Rspamd(h.SmtpdTestCase):
                 self.assertRegex(reply, h.QUEUED_RE, name)
                 (new,) = set(d.spool_files()) - before
                 got[name] = headers(new)
+                qid = h.QUEUED_RE.match(reply).group(1)
             self.assertIn(b"X-Spam: Yes", got["add"])
             self.assertIn(b"Subject: Hello", got["add"])
             self.assertIn(b"Subject: *** SPAM *** Hello", got["subject"])
@@ -153,6 +154,10 @@ class Rspamd(h.SmtpdTestCase):
                 break
             time.sleep(0.05)
         self.assertNotIn("abnormally closing milter connection", log)
+        # The macros reached it: its log line for the last message has the queue id ("i")
+        # and the client address ({client_addr}, or the connect packet).
+        self.assertRegex(log, r"qid: <%s>, ip: 127\.0\.0\.1, from: <alice@example\.com>"
+                         % qid)
         self.assertEqual(log.count("finished milter connection"), finished + conns, log[-3000:])
 
 
