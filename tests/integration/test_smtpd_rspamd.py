@@ -7,7 +7,8 @@ A private rspamd (its own config, socket, database and log under a temp dir; no 
 rules, no DNS, no network) judges by its GTUBE test patterns, one per action:
 reject (the reply passed to the client verbatim, nothing queued), add header
 (X-Spam: Yes in the spooled message), rewrite subject (Subject changed in place) and
-no action (spooled as sent). Each twice: a milter connection per session (the default)
+no action (spooled as sent); and, from two more proxy workers, a reject turned into
+quarantine (the envelope's quarantine line) or discard (250, nothing queued). Each twice: a milter connection per session (the default)
 and reused ones (reuse=yes); rspamd must log every milter connection as finished,
 none closed abnormally, which needs postern-smtpd to end pooled connections with
 SMFIC_QUIT, not a bare EOF, when it stops.
@@ -53,6 +54,24 @@ worker "rspamd_proxy" {
   count = 1;
   spam_header = "X-Spam";
 }
+# The same, but a reject becomes "quarantine this" (SMFIR_QUARANTINE) ...
+worker "rspamd_proxy" {
+  bind_socket = "127.0.0.1:%(qport)d";
+  milter = yes;
+  timeout = 30s;
+  upstream "local" { default = yes; self_scan = yes; }
+  count = 1;
+  quarantine_on_reject = true;
+}
+# ... or "discard it" (SMFIR_DISCARD).
+worker "rspamd_proxy" {
+  bind_socket = "127.0.0.1:%(dport)d";
+  milter = yes;
+  timeout = 30s;
+  upstream "local" { default = yes; self_scan = yes; }
+  count = 1;
+  discard_on_reject = true;
+}
 actions { reject = 15; add_header = 6; greylist = 4; }
 """
 
@@ -74,10 +93,10 @@ class Rspamd(h.SmtpdTestCase):
         os.mkdir(os.path.join(tmp, "db"))
         with open(os.path.join(tmp, "tld.dat"), "w") as f:
             f.write("com\nnet\norg\n")
-        port = h.free_port()
+        ports = {"port": h.free_port(), "qport": h.free_port(), "dport": h.free_port()}
         conf = os.path.join(tmp, "rspamd.conf")
         with open(conf, "w") as f:
-            f.write(CONFIG % {"dir": tmp, "port": port})
+            f.write(CONFIG % dict(ports, dir=tmp))
         argv = [RSPAMD, "-f", "-i", "-c", conf]
         if os.geteuid() == 0:
             argv += ["-u", "root", "-g", "root"]     # its files are root's temp dir
@@ -89,11 +108,11 @@ class Rspamd(h.SmtpdTestCase):
         # Waited for in /proc, not by connecting: rspamd logs a connection closed before
         # any packet as an abnormal one, which this test counts.
         deadline = time.monotonic() + 60
-        while not h._listening(port):
+        while not all(h._listening(port) for port in ports.values()):
             if p.poll() is not None or time.monotonic() > deadline:
-                self.fail("rspamd did not listen on %d:\n%s" % (port, self.rspamd_log()[-3000:]))
+                self.fail("rspamd did not listen on %s:\n%s" % (ports, self.rspamd_log()[-3000:]))
             time.sleep(0.05)
-        return port
+        return ports
 
     @staticmethod
     def stop_rspamd(p):
@@ -114,10 +133,33 @@ class Rspamd(h.SmtpdTestCase):
     def test_actions(self):
         if RSPAMD is None:
             self.skipTest("rspamd not installed (scripts/install-deps.sh)")
-        port = self.start_rspamd()
+        port = self.start_rspamd()["port"]
         for reuse in ("no", "yes"):
             with self.subTest(reuse=reuse):
                 self.actions("{ inet:127.0.0.1:%d, reuse=%s }" % (port, reuse), reuse)
+
+    def test_quarantine_and_discard(self):
+        """rspamd's quarantine_on_reject and discard_on_reject: the message is queued with
+        rspamd's reason on the envelope's quarantine line, or answered 250 and dropped."""
+        if RSPAMD is None:
+            self.skipTest("rspamd not installed (scripts/install-deps.sh)")
+        ports = self.start_rspamd()
+        with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % ports["qport"]) as d:
+            stage, reply = transact(d, "alice@example.com", message(REJECT))
+            m = h.QUEUED_RE.match(reply)
+            self.assertTrue(m, reply)
+            envelope = d.spool_data(m.group(1)).split(b"\n\n", 1)[0].split(b"\n")
+            self.assertIn(b"quarantine Spam message quarantined", envelope)
+            # An innocent message is not held.
+            stage, reply = transact(d, "alice@example.com", message(NO_ACTION))
+            envelope = d.spool_data(h.QUEUED_RE.match(reply).group(1)).split(b"\n\n", 1)[0]
+            self.assertNotIn(b"\nquarantine ", envelope)
+        with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % ports["dport"]) as d:
+            self.assertRegex(transact(d, "alice@example.com", message(REJECT))[1], h.QUEUED_RE)
+            self.assertEqual(d.spool_files(), [])
+            self.assertRegex(transact(d, "alice@example.com", message(NO_ACTION))[1],
+                             h.QUEUED_RE)
+            self.assertEqual(len(d.spool_files()), 1)
 
     def actions(self, milters, reuse):
         finished = self.rspamd_log().count("finished milter connection")
