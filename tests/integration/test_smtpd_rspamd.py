@@ -100,9 +100,9 @@ class Rspamd(h.SmtpdTestCase):
         argv = [RSPAMD, "-f", "-i", "-c", conf]
         if os.geteuid() == 0:
             argv += ["-u", "root", "-g", "root"]     # its files are root's temp dir
-        out = open(os.path.join(tmp, "stdout.log"), "ab")
-        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL)
+        with open(os.path.join(tmp, "stdout.log"), "ab") as out:
+            p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
         self.addCleanup(self.stop_rspamd, p)
         self.log = os.path.join(tmp, "rspamd.log")
         # Waited for in /proc, not by connecting: rspamd logs a connection closed before
