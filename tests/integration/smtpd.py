@@ -101,6 +101,16 @@ def reply_line(name, arg=None):
 # --------------------------------------------------------------------------
 # Ports, certificates, accounts.
 
+def stop_process(p, timeout=15.0):
+    """SIGTERM a helper process (a third-party milter), SIGKILL if it outlives timeout."""
+    p.terminate()
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.bind((host, 0))

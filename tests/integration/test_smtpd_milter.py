@@ -538,19 +538,10 @@ class OpenDKIM(h.SmtpdTestCase):
             f.write("".join(ln + "\n" for ln in lines))
         log = open(os.path.join(tmp, name + ".log"), "ab")
         p = subprocess.Popen([OPENDKIM, "-f", "-x", conf], stdout=log, stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop, p)
+        self.addCleanup(h.stop_process, p)
         if not postfix.wait_port(port, timeout=15, proc=p):
             self.fail("opendkim %s did not start: %s" % (name, open(log.name).read()))
         return p
-
-    @staticmethod
-    def stop(p):
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
     def keys(self):
         """A fresh test key for example.com (selector "test"): its directory, which also

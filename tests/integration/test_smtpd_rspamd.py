@@ -103,7 +103,7 @@ class Rspamd(h.SmtpdTestCase):
         with open(os.path.join(tmp, "stdout.log"), "ab") as out:
             p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL)
-        self.addCleanup(self.stop_rspamd, p)
+        self.addCleanup(h.stop_process, p)
         self.log = os.path.join(tmp, "rspamd.log")
         # Waited for in /proc, not by connecting: rspamd logs a connection closed before
         # any packet as an abnormal one, which this test counts.
@@ -113,15 +113,6 @@ class Rspamd(h.SmtpdTestCase):
                 self.fail("rspamd did not listen on %s:\n%s" % (ports, self.rspamd_log()[-3000:]))
             time.sleep(0.05)
         return ports
-
-    @staticmethod
-    def stop_rspamd(p):
-        p.terminate()
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
     def rspamd_log(self):
         try:
