@@ -46,34 +46,21 @@ CONFIG = """options {
   control_socket = "%(dir)s/db/rspamd.sock mode=0600";
 }
 logging { type = "file"; filename = "%(dir)s/rspamd.log"; level = "info"; }
-worker "rspamd_proxy" {
-  bind_socket = "127.0.0.1:%(port)d";
-  milter = yes;
-  timeout = 30s;
-  upstream "local" { default = yes; self_scan = yes; }
-  count = 1;
-  spam_header = "X-Spam";
-}
-# The same, but a reject becomes "quarantine this" (SMFIR_QUARANTINE) ...
-worker "rspamd_proxy" {
-  bind_socket = "127.0.0.1:%(qport)d";
-  milter = yes;
-  timeout = 30s;
-  upstream "local" { default = yes; self_scan = yes; }
-  count = 1;
-  quarantine_on_reject = true;
-}
-# ... or "discard it" (SMFIR_DISCARD).
-worker "rspamd_proxy" {
-  bind_socket = "127.0.0.1:%(dport)d";
-  milter = yes;
-  timeout = 30s;
-  upstream "local" { default = yes; self_scan = yes; }
-  count = 1;
-  discard_on_reject = true;
-}
+%(workers)s
 actions { reject = 15; add_header = 6; greylist = 4; }
 """
+
+
+# Milter proxies that scan themselves (self_scan): the plain one on "port"; on "qport"
+# a reject becomes "quarantine this" (SMFIR_QUARANTINE), on "dport" "discard it".
+WORKERS = (("port", 'spam_header = "X-Spam";'), ("qport", "quarantine_on_reject = true;"),
+           ("dport", "discard_on_reject = true;"))
+
+
+def workers(ports):
+    return "".join('worker "rspamd_proxy" {\n  bind_socket = "127.0.0.1:%d";\n  milter = yes;\n'
+                   '  timeout = 30s;\n  upstream "local" { default = yes; self_scan = yes; }\n'
+                   '  count = 1;\n  %s\n}\n' % (ports[name], extra) for name, extra in WORKERS)
 
 
 def message(body, subject="Hello"):
@@ -93,10 +80,10 @@ class Rspamd(h.SmtpdTestCase):
         os.mkdir(os.path.join(tmp, "db"))
         with open(os.path.join(tmp, "tld.dat"), "w") as f:
             f.write("com\nnet\norg\n")
-        ports = {"port": h.free_port(), "qport": h.free_port(), "dport": h.free_port()}
+        ports = {name: h.free_port() for name, _ in WORKERS}
         conf = os.path.join(tmp, "rspamd.conf")
         with open(conf, "w") as f:
-            f.write(CONFIG % dict(ports, dir=tmp))
+            f.write(CONFIG % {"dir": tmp, "workers": workers(ports)})
         argv = [RSPAMD, "-f", "-i", "-c", conf]
         if os.geteuid() == 0:
             argv += ["-u", "root", "-g", "root"]     # its files are root's temp dir
