@@ -16,6 +16,7 @@ SMFIC_QUIT, not a bare EOF, when it stops.
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,36 @@ class Rspamd(h.SmtpdTestCase):
         for reuse in ("no", "yes"):
             with self.subTest(reuse=reuse):
                 self.actions("{ inet:127.0.0.1:%d, reuse=%s }" % (port, reuse), reuse)
+
+    def finished(self, want, timeout=5.0):
+        """Wait until rspamd has logged want finished milter connections; the count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            n = self.rspamd_log().count("finished milter connection")
+            if n >= want or time.monotonic() > deadline:
+                return n
+            time.sleep(0.05)
+
+    def test_reload_ends_pooled_connection(self):
+        """SIGHUP replaces the milter list: the pooled connection of the old one is ended
+        with SMFIC_QUIT too, and the next session opens a new one."""
+        if RSPAMD is None:
+            self.skipTest("rspamd not installed (scripts/install-deps.sh)")
+        port = self.start_rspamd()["port"]
+        with h.Smtpd(smtpd_milters="{ inet:127.0.0.1:%d, reuse=yes }" % port) as d:
+            for _ in range(2):
+                self.assertRegex(transact(d, "alice@example.com", message(NO_ACTION))[1],
+                                 h.QUEUED_RE)
+            self.assertEqual(self.finished(0, 0), 0)   # pooled, not ended
+            d.signal(signal.SIGHUP)
+            self.assertEqual(self.finished(1), 1)
+            self.assertEqual(transact(d, "alice@example.com", message(REJECT)),
+                             ("data", "554 5.7.1 Gtube pattern"))
+            self.assertEqual(d.stop(), 0)
+            self.assertIn("milter connections: 2 opened, 1 sessions on a reused one",
+                          d.log_text())
+        self.assertEqual(self.finished(2), 2)
+        self.assertNotIn("abnormally closing milter connection", self.rspamd_log())
 
     def test_quarantine_and_discard(self):
         """rspamd's quarantine_on_reject and discard_on_reject: the message is queued with
