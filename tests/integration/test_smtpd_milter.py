@@ -4,7 +4,8 @@
     postern-milter gives the exact reply lines Postfix + postern-milter gives;
 (b) OpenDKIM, a milter nobody here wrote, signs behind postern-smtpd, and a
     second OpenDKIM (verify mode, TestPublicKeys) behind a second postern-smtpd
-    finds the spooled signature valid (dkim=pass);
+    finds the spooled signature valid (dkim=pass); with the client not internal it signs
+    only authenticated submissions, told by the {auth_*} macros;
 (c) failures under milter_default_action = tempfail: the milter killed
     mid-DATA, stopped (SIGSTOP) past milter_timeout, or speaking garbage give
     exactly "421 4.3.2 Service not available", the connection closed, nothing
@@ -613,6 +614,25 @@ class OpenDKIM(h.SmtpdTestCase):
             self.assertIn("Empty sender not allowed", log)
         finally:
             m.stop()
+
+    def test_signs_authenticated_submissions(self):
+        """How a submission server runs OpenDKIM: the client's address is not internal, so
+        it signs only what an authenticated client sends, which it learns from the
+        {auth_type} / {auth_authen} macros postern-smtpd sends with MAIL."""
+        tmp = self.keys()
+        port = h.free_port()
+        self.run_opendkim(tmp, "signer", port, [
+            "Mode sv", "Domain example.com", "Selector test",
+            "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 192.0.2.1"])
+        with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port,
+                     accounts_file=os.path.join(CORPUS, "accounts")) as d:
+            for account in (None, "alice"):
+                before = set(d.spool_files())
+                self.assertRegex(transact(d, "alice@example.com", message(), account)[1],
+                                 h.QUEUED_RE)
+                (new,) = set(d.spool_files()) - before
+                signed = spooled_message(new).startswith(b"DKIM-Signature: v=1;")
+                self.assertEqual(signed, account is not None, account)
 
     def test_signature_verifies(self):
         """Signed behind one postern-smtpd, verified behind another, three messages each in
