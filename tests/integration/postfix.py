@@ -62,8 +62,9 @@ def free_port():
 
 
 def wait_port(port, timeout=15.0, proc=None):
-    """Wait until 127.0.0.1:port (or, when port is a str, the unix socket at that path)
-    accepts a connection; False on timeout or if proc died."""
+    """Wait until 127.0.0.1:port (or, when port is a str, the unix socket at that path;
+    when a (host, port) pair, that address, ::1 say) accepts a connection; False on
+    timeout or if proc died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -74,7 +75,8 @@ def wait_port(port, timeout=15.0, proc=None):
                     s.settimeout(0.5)
                     s.connect(port)
             else:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                addr = port if isinstance(port, tuple) else ("127.0.0.1", port)
+                socket.create_connection(addr, timeout=0.5).close()
             return True
         except OSError:
             time.sleep(0.05)

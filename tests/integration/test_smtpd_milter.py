@@ -52,19 +52,6 @@ def start_milter(port, **settings):
     return m.start(wait_port_num=port)
 
 
-def wait_tcp(host, port, proc, timeout=15.0):
-    """Wait until host:port (127.0.0.1 or ::1) accepts a connection; False on timeout or if
-    proc died (postfix.wait_port knows 127.0.0.1 and unix sockets only)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection((host, port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def stat_fields(path):
     """The fields of a /proc/.../stat file after the command name (field 3 on: state)."""
     with open(path) as f:
@@ -113,6 +100,22 @@ def transact(d, sender, data, account=None, password=CORPUS_PASSWORD):
         r = c.reply(timeout=30)
         c.send("QUIT\r\n")
         return ("data", r)
+
+
+def queue_one(test, d, sender, data, account=None):
+    """One transaction that must be queued: its reply line and the one spool file it added."""
+    before = set(d.spool_files())
+    reply = transact(d, sender, data, account)[1]
+    test.assertRegex(reply, h.QUEUED_RE)
+    (new,) = set(d.spool_files()) - before
+    return reply, new
+
+
+def spool_env(path):
+    """The envelope lines of a spool file that milters can change: sender, rcpt, quarantine."""
+    with open(path, "rb") as f:
+        head = f.read().split(b"\n\n", 1)[0].decode()
+    return [ln for ln in head.split("\n") if ln.split(" ")[0] in ("sender", "rcpt", "quarantine")]
 
 
 def crlf(data):
@@ -317,11 +320,6 @@ class Verdicts(h.SmtpdTestCase):
         p.kill()
         p.wait()
 
-    def spool_env(self, path):
-        with open(path, "rb") as f:
-            head = f.read().split(b"\n\n", 1)[0].decode()
-        return [ln for ln in head.split("\n") if ln.split(" ")[0] in ("sender", "rcpt", "quarantine")]
-
     def helo_macros(self, ask_ccert, client_cert):
         """The HELO-stage macros the filter is told after STARTTLS with or without a
         client certificate (CN "client.test"), with smtpd_tls_ask_ccert on or off."""
@@ -492,7 +490,7 @@ class Verdicts(h.SmtpdTestCase):
             c.send(message() + b".\r\n")
             self.assertRegex(c.reply(), h.QUEUED_RE)
             time.sleep(0.2)
-            self.assertEqual(self.spool_env(d.spool_files()[0]),
+            self.assertEqual(spool_env(d.spool_files()[0]),
                              ["sender <a@example.com>", "rcpt <good@example.com>"])
 
     def test_edits_applied_before_250(self):
@@ -502,7 +500,7 @@ class Verdicts(h.SmtpdTestCase):
             c.send(message().replace(b"Subject:", b"X-Drop: me\r\nSubject:") + b".\r\n")
             self.assertRegex(c.reply(), h.QUEUED_RE)
             f = d.spool_files()[0]
-            self.assertEqual(self.spool_env(f), [
+            self.assertEqual(spool_env(f), [
                 "sender <new@example.com>", "rcpt <c@example.com>", "rcpt <added@example.com>",
                 "rcpt <added2@example.com>", "quarantine held for review"])
             msg = spooled_message(f)
@@ -563,12 +561,23 @@ class OpenDKIM(h.SmtpdTestCase):
             f.write("test._domainkey.example.com %s\n" % txt)
         return tmp
 
-    def signer(self, tmp, port, canon="simple/simple"):
-        """A signing OpenDKIM; simple/simple is its default canonicalization, and the one
-        that sees a header's every blank."""
+    def signer(self, tmp, port, mode="s", internal="127.0.0.1"):
+        """A signing OpenDKIM that signs for clients from internal. Canonicalization
+        simple/simple, its default, and the one that sees a header's every blank."""
         return self.run_opendkim(tmp, "signer", port, [
-            "Mode s", "Domain example.com", "Selector test", "Canonicalization " + canon,
-            "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 127.0.0.1"])
+            "Mode " + mode, "Domain example.com", "Selector test",
+            "Canonicalization simple/simple", "KeyFile " + os.path.join(tmp, "test.private"),
+            "InternalHosts " + internal])
+
+    def signed(self, d, n):
+        """n messages through d, each queued with OpenDKIM's signature on top: their text."""
+        out = []
+        for _ in range(n):
+            msg = spooled_message(queue_one(self, d, "alice@example.com", message())[1])
+            self.assertTrue(msg.startswith(b"DKIM-Signature: v=1;"), msg[:200])
+            self.assertIn(b"d=example.com", msg)
+            out.append(msg)
+        return out
 
     def test_policy_milter_then_signer(self):
         """The usual deployment: postern-milter first (here over [::1], or 127.0.0.1 where the
@@ -579,15 +588,18 @@ class OpenDKIM(h.SmtpdTestCase):
         tmp = self.keys()
         dkim_sock = os.path.join(tmp, "dkim.sock")
         self.signer(tmp, dkim_sock)
-        pport = h.free_port(socket.AF_INET6, "::1") if h.ipv6_available() else h.free_port()
         if h.ipv6_available():
+            host = "::1"
+            pport = h.free_port(socket.AF_INET6, host)
             listen = "inet6:[::1]:%d" % pport
         else:
             sys.stderr.write("no ::1 here: postern-milter over 127.0.0.1 instead of inet6\n")
+            host = "127.0.0.1"
+            pport = h.free_port()
             listen = "inet:127.0.0.1:%d" % pport
         m = postfix.Milter(MILTER_BIN, {"milter_listen": listen, "milter_user": ""},
                            name="smtpd-milter-v6").start()
-        if not wait_tcp(listen.startswith("inet6:") and "::1" or "127.0.0.1", pport, m.proc):
+        if not postfix.wait_port((host, pport), proc=m.proc):
             m.stop()
             self.fail("postern-milter did not listen on %s:\n%s" % (listen, m.log()))
         try:
@@ -597,14 +609,7 @@ class OpenDKIM(h.SmtpdTestCase):
                 self.assertEqual(transact(d, "<>", message()),
                                  ("mail", "550 5.7.1 Empty sender not allowed"))
                 self.assertEqual(d.spool_files(), [])
-                for _ in range(2):
-                    self.assertRegex(transact(d, "alice@example.com", message())[1], h.QUEUED_RE)
-                files = d.spool_files()
-                self.assertEqual(len(files), 2)
-                for path in files:
-                    signed = spooled_message(path)
-                    self.assertTrue(signed.startswith(b"DKIM-Signature: v=1;"), signed[:200])
-                    self.assertIn(b"d=example.com", signed)
+                self.signed(d, 2)
                 self.assertEqual(d.stop(), 0)
                 self.assertIn("milter connections: 5 opened, 3 sessions on a reused one",
                               d.log_text())
@@ -621,16 +626,11 @@ class OpenDKIM(h.SmtpdTestCase):
         {auth_type} / {auth_authen} macros postern-smtpd sends with MAIL."""
         tmp = self.keys()
         port = h.free_port()
-        self.run_opendkim(tmp, "signer", port, [
-            "Mode sv", "Domain example.com", "Selector test",
-            "KeyFile " + os.path.join(tmp, "test.private"), "InternalHosts 192.0.2.1"])
+        self.signer(tmp, port, mode="sv", internal="192.0.2.1")
         with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port,
                      accounts_file=os.path.join(CORPUS, "accounts")) as d:
             for account in (None, "alice"):
-                before = set(d.spool_files())
-                self.assertRegex(transact(d, "alice@example.com", message(), account)[1],
-                                 h.QUEUED_RE)
-                (new,) = set(d.spool_files()) - before
+                new = queue_one(self, d, "alice@example.com", message(), account)[1]
                 signed = spooled_message(new).startswith(b"DKIM-Signature: v=1;")
                 self.assertEqual(signed, account is not None, account)
 
@@ -647,27 +647,15 @@ class OpenDKIM(h.SmtpdTestCase):
             "InternalHosts 192.0.2.1", "AuthservID verifier.test"])
         with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % sport) as signer, \
                 h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % vport) as verifier:
-            for i in range(3):
-                self.assertRegex(transact(signer, "alice@example.com", message())[1],
-                                 h.QUEUED_RE)
-            files = signer.spool_files()
-            self.assertEqual(len(files), 3)
-            for path in files:
-                signed = spooled_message(path)
-                self.assertTrue(signed.startswith(b"DKIM-Signature: v=1;"), signed[:200])
-                self.assertIn(b"d=example.com", signed)
+            for signed in self.signed(signer, 3):
                 self.assertIn(b"s=test", signed)
                 self.assertIn(b"c=simple/simple", signed)
                 # Through the verifier: it records dkim=pass.
-                before = set(verifier.spool_files())
-                self.assertRegex(transact(verifier, "alice@example.com", signed)[1], h.QUEUED_RE)
-                (new,) = set(verifier.spool_files()) - before
+                new = queue_one(self, verifier, "alice@example.com", signed)[1]
                 self.assertRegex(spooled_message(new),
                                  rb"^Authentication-Results: verifier\.test;\s+dkim=pass")
             bad = signed.replace(b"Hi there.", b"Hi thera.")
-            before = set(verifier.spool_files())
-            self.assertRegex(transact(verifier, "alice@example.com", bad)[1], h.QUEUED_RE)
-            (new,) = set(verifier.spool_files()) - before
+            new = queue_one(self, verifier, "alice@example.com", bad)[1]
             self.assertRegex(spooled_message(new),
                              rb"^Authentication-Results: verifier\.test;\s+dkim=fail")
             self.assertEqual(signer.stop(), 0)

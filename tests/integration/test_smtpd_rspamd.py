@@ -26,7 +26,7 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import smtpd as h  # noqa: E402
-from test_smtpd_milter import spooled_message, transact  # noqa: E402
+from test_smtpd_milter import queue_one, spool_env, spooled_message, transact  # noqa: E402
 
 RSPAMD = shutil.which("rspamd", path="/usr/bin:/usr/sbin:" + os.environ.get("PATH", ""))
 # rspamd's test patterns (options.enable_test_patterns): the first letter picks the action.
@@ -154,15 +154,12 @@ class Rspamd(h.SmtpdTestCase):
             self.skipTest("rspamd not installed (scripts/install-deps.sh)")
         ports = self.start_rspamd()
         with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % ports["qport"]) as d:
-            stage, reply = transact(d, "alice@example.com", message(REJECT))
-            m = h.QUEUED_RE.match(reply)
-            self.assertTrue(m, reply)
-            envelope = d.spool_data(m.group(1)).split(b"\n\n", 1)[0].split(b"\n")
-            self.assertIn(b"quarantine Spam message quarantined", envelope)
+            held = queue_one(self, d, "alice@example.com", message(REJECT))[1]
+            self.assertIn("quarantine Spam message quarantined", spool_env(held))
             # An innocent message is not held.
-            stage, reply = transact(d, "alice@example.com", message(NO_ACTION))
-            envelope = d.spool_data(h.QUEUED_RE.match(reply).group(1)).split(b"\n\n", 1)[0]
-            self.assertNotIn(b"\nquarantine ", envelope)
+            passed = queue_one(self, d, "alice@example.com", message(NO_ACTION))[1]
+            self.assertEqual(spool_env(passed), ["sender <alice@example.com>",
+                                                 "rcpt <rcpt@example.net>"])
         with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % ports["dport"]) as d:
             self.assertRegex(transact(d, "alice@example.com", message(REJECT))[1], h.QUEUED_RE)
             self.assertEqual(d.spool_files(), [])
@@ -181,10 +178,7 @@ class Rspamd(h.SmtpdTestCase):
             got = {}
             for name, body in (("add", ADD_HEADER), ("subject", REWRITE_SUBJECT),
                                ("none", NO_ACTION)):
-                before = set(d.spool_files())
-                stage, reply = transact(d, "alice@example.com", message(body))
-                self.assertRegex(reply, h.QUEUED_RE, name)
-                (new,) = set(d.spool_files()) - before
+                reply, new = queue_one(self, d, "alice@example.com", message(body))
                 got[name] = headers(new)
                 qid = h.QUEUED_RE.match(reply).group(1)
             self.assertIn(b"X-Spam: Yes", got["add"])
