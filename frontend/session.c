@@ -10,6 +10,7 @@
 #include "session_int.h"
 #include "accounts.h"
 #include "auth.h"
+#include "auth_backoff.h"
 #include "commands.h"
 #include "config.h"
 #include "data.h"
@@ -104,7 +105,7 @@ session_say(struct session *s, int id, const char *arg, int close)
 	session_send(s, &r);
 }
 
-/* --- AUTH */
+/* --- AUTH: admitted by the backoff (auth_backoff.h), then checked, then answered at once */
 
 static void
 session_auth_finish(struct session *s, int verdict)
@@ -117,14 +118,16 @@ session_auth_finish(struct session *s, int verdict)
 	session_resume(s);
 }
 
+/* The attempt's check is over (or will never run): the backoff learns its outcome. */
 static void
-session_on_auth_timer(evutil_socket_t fd, short what, void *arg)
+session_auth_done(struct session *s, int outcome)
 {
-	struct session *s = arg;
-
-	(void)fd;
-	(void)what;
-	session_auth_finish(s, s->held_verdict);
+	if (s->attempt == NULL)
+		return;
+	auth_backoff_done(s->d->backoff, s->attempt, outcome, smtpd_mono_ms());
+	explicit_bzero(s->attempt, sizeof(*s->attempt));
+	free(s->attempt);
+	s->attempt = NULL;
 }
 
 static void
@@ -132,54 +135,93 @@ session_on_auth(void *arg, int verdict)
 {
 	struct session *s = arg;
 	const char *user = s->cs.auth_user ? s->cs.auth_user : "";
-	char kip[INET6_ADDRSTRLEN + 8], kuser[AUTH_NAME_MAX + 8];
-	uint64_t now = smtpd_mono_ms(), d1, d2, delay;
+	unsigned long long wait = s->attempt ? (unsigned long long)s->attempt->wait_ms : 0;
 
 	s->auth_pending = 0;
-	snprintf(kip, sizeof(kip), "ip:%s", s->addr);
-	snprintf(kuser, sizeof(kuser), "user:%s", user);
 	switch (verdict) {
 	case ACCOUNTS_OK:
-		log_info("sess=%s auth ok user=%s client=%s", s->cs.log_id, user, s->addr);
-		auth_backoff_clear(s->d->backoff, kuser);
+		log_info("sess=%s auth ok user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_OK);
 		break;
 	case ACCOUNTS_BAD_CREDENTIALS:
-		/* The delay grows with the failures before this one, per address and per name. */
-		d1 = auth_backoff_delay(s->d->backoff, kip, now);
-		d2 = auth_backoff_delay(s->d->backoff, kuser, now);
-		delay = d1 > d2 ? d1 : d2;
-		auth_backoff_fail(s->d->backoff, kip, now);
-		auth_backoff_fail(s->d->backoff, kuser, now);
-		log_info("sess=%s auth failed user=%s client=%s delay=%llums", s->cs.log_id, user,
-		    s->addr, (unsigned long long)delay);
-		if (delay > 0) {
-			struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
-			if (s->timer == NULL)
-				s->timer = evtimer_new(s->d->base, session_on_auth_timer, s);
-			s->held_verdict = verdict;
-			evtimer_add(s->timer, &tv);
-			return;
-		}
+		log_info("sess=%s auth failed user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_FAILED);
 		break;
 	case ACCOUNTS_BLOCKED:
-		log_info("sess=%s auth blocked user=%s client=%s", s->cs.log_id, user, s->addr);
+		log_info("sess=%s auth blocked user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_NONE);
 		break;
 	default:
 		log_warnx("sess=%s auth error user=%s client=%s", s->cs.log_id, user, s->addr);
+		session_auth_done(s, AUTH_OUTCOME_NONE);
 		break;
 	}
 	session_auth_finish(s, verdict);
 }
 
+/* The attempt's start time has come: hand the credentials to the crypt(3) pool. */
 static void
-session_auth_submit(struct session *s)
+session_auth_check(struct session *s)
 {
-	s->busy = 1;
 	s->auth_pending = 1;
 	auth_pool_submit(s->d->auth, s->cs.creds, session_on_auth, s);
 	explicit_bzero(s->cs.creds, sizeof(*s->cs.creds));
 	free(s->cs.creds);
 	s->cs.creds = NULL;
+}
+
+static void
+session_on_auth_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->closing || s->dead || s->cs.creds == NULL) {
+		/* Told to go away meanwhile (SIGTERM): nothing to check. */
+		session_auth_done(s, AUTH_OUTCOME_NONE);
+		s->busy = 0;
+		session_update(s);
+		return;
+	}
+	session_auth_check(s);
+}
+
+/*
+ * Credentials decoded. The backoff says when they may be checked; the
+ * wait comes before the check, never between the check and the answer,
+ * so no answer comes sooner for being right.
+ */
+static void
+session_auth_submit(struct session *s)
+{
+	const char *user = s->cs.auth_user ? s->cs.auth_user : "";
+	struct timeval tv;
+
+	s->busy = 1;
+	s->attempt = xmalloc(sizeof(*s->attempt));
+	auth_attempt_init(s->attempt, s->addr, s->cs.creds->user);
+	if (auth_backoff_admit(s->d->backoff, s->attempt, smtpd_mono_ms()) != 0) {
+		/* Too many attempts pending for this address, network or account: no check at all. */
+		log_info("sess=%s auth refused user=%s client=%s: too many attempts pending",
+		    s->cs.log_id, user, s->addr);
+		free(s->attempt);
+		s->attempt = NULL;
+		session_auth_finish(s, ACCOUNTS_ERROR);
+		return;
+	}
+	if (s->attempt->wait_ms == 0) {
+		session_auth_check(s);
+		return;
+	}
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->d->base, session_on_auth_timer, s);
+	tv.tv_sec = (time_t)(s->attempt->wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)(s->attempt->wait_ms % 1000) * 1000;
+	evtimer_add(s->timer, &tv);
 }
 
 /* --- command results */
@@ -436,6 +478,7 @@ session_free(struct session *s)
 		spool_cancel(s->d->spool, s);
 	if (s->auth_pending)
 		auth_pool_cancel(s->d->auth, s);
+	session_auth_done(s, AUTH_OUTCOME_NONE);	/* left while waiting or checking */
 	session_milter_free(s);
 	free(s->held);
 	if (s->timer)

@@ -18,6 +18,7 @@
 
 struct smtpd;
 struct event;
+struct auth_attempt;
 
 #define SESSION_READ_CHUNK	(64 * 1024)
 #define SESSION_CARRY_MAX	(SESSION_READ_CHUNK + CMD_AUTH_LINE_MAX)
@@ -33,7 +34,8 @@ struct session {
 	unsigned ev_timeout;
 	int busy_woken;			/* the client sent while we were busy: read interest dropped */
 	int busy_kept;			/* read interest kept while busy: re-arm the timeout after */
-	struct event *timer;		/* AUTH failure delay; created on first use */
+	struct event *timer;		/* AUTH: the wait before the check; created on first use */
+	struct auth_attempt *attempt;	/* AUTH admitted by the backoff, outcome not known yet */
 	char *carry;			/* input not yet processed */
 	size_t carry_len;
 	unsigned discarding : 1;	/* skipping an over-long command line to its LF */
@@ -47,7 +49,6 @@ struct session {
 	unsigned committing : 1;	/* a spool commit carries our callback */
 	unsigned auth_pending : 1;	/* an auth_pool job carries our callback */
 	short hs_want;			/* TLS handshake: EV_READ or EV_WRITE */
-	int held_verdict;		/* AUTH verdict waiting out the failure delay */
 	struct data_scan scan;
 	spool_file *sf;
 	uint64_t bdat_left;
