@@ -7,7 +7,7 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/smtpd.h \
 	frontend/server.c frontend/server.h \
 	frontend/session.c frontend/session.h frontend/session_int.h \
-	frontend/session_msg.c \
+	frontend/session_msg.c frontend/session_deadline.c \
 	frontend/commands.c frontend/commands.h frontend/commands_int.h \
 	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \

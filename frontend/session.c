@@ -37,8 +37,8 @@ static unsigned session_n;
 /* Shared by all sessions: the loop is single-threaded and parsing is in place. */
 static char session_rbuf[SESSION_CARRY_MAX + 1];
 
-static void session_update(struct session *s);
 static void session_on_event(evutil_socket_t fd, short what, void *arg);
+static void session_stress_all(void);
 
 unsigned
 session_count(void)
@@ -82,6 +82,7 @@ session_send(struct session *s, const struct cmd_result *r)
 		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
 		    (int)strcspn(buf, "\r"), buf);
 	io_queue(&s->io, buf, n);
+	session_deadline_reset(s);	/* the client's time starts with our reply */
 	if (r->close) {
 		s->closing = 1;
 		cmd_enter(&s->cs, SS_QUIT);
@@ -236,6 +237,7 @@ session_result(struct session *s, struct cmd_result *r)
 		session_send(s, r);
 		/* The handshake starts once the 220 is out; pipelined plaintext is dropped. */
 		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
+		session_deadline_reset(s);
 		s->hs_want = 0;
 		return;
 	case ACT_AUTH_VERIFY:
@@ -389,6 +391,7 @@ session_drive(struct session *s, int readable)
 		n = io_read(&s->io, session_rbuf + len, SESSION_CARRY_MAX - len);
 		if (n > 0) {
 			len += (size_t)n;
+			session_deadline_credit(s, (size_t)n);
 		} else if (n == IO_WANT_WRITE) {
 			s->read_wants_write = 1;
 		} else if (n != IO_AGAIN) {
@@ -453,6 +456,7 @@ session_handshake(struct session *s)
 	log_info("sess=%s client=%s tls=%s cipher=%s", s->cs.log_id, s->addr,
 	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
 	cmd_tls_started(&s->cs);
+	session_deadline_reset(s);	/* for the EHLO that must follow */
 	if (s->implicit_tls)
 		session_milter_start(s);	/* the banner, once the milters saw the connection */
 	/* Data the client sent right after its Finished may already sit in GnuTLS. */
@@ -483,6 +487,8 @@ session_free(struct session *s)
 	free(s->held);
 	if (s->timer)
 		event_free(s->timer);
+	if (s->deadline_ev)
+		event_free(s->deadline_ev);
 	event_free(s->ev);
 	log_info("sess=%s disconnect client=%s messages=%u seconds=%llu", s->cs.log_id, s->addr,
 	    s->nmsgs, (unsigned long long)((smtpd_mono_ms() - s->started_ms) / 1000));
@@ -490,19 +496,17 @@ session_free(struct session *s)
 	cmd_session_free(&s->cs);
 	free(s->carry);
 	server_conn_closed(s->d->srv, &s->peer);
+	session_stress_check(s->d, session_n);
 	if (s->d->shutting_down && session_n == 0)
 		event_base_loopexit(s->d->base, NULL);
 	free(s);
 }
 
 /* Register the interest the session has now; free it when it is over. */
-static void
+void
 session_update(struct session *s)
 {
 	short want = 0;
-	unsigned timeout;
-	int rearm = 0;
-	struct timeval tv;
 
 	if (!s->dead && s->d->shutting_down && session_idle(s))
 		session_say(s, R_SHUTDOWN, NULL, 1);
@@ -543,13 +547,8 @@ session_update(struct session *s)
 	    io_pending_out(&s->io) <= SESSION_OUT_HIGH) {
 		want |= s->read_wants_write ? EV_WRITE : EV_READ;
 	}
-	timeout = (s->cs.state == SS_DATA || s->bdat_active) ? s->d->cfg->smtpd_data_timeout :
-	    s->d->cfg->smtpd_command_timeout;
 	if (!s->busy) {
 		s->busy_woken = 0;
-		/* The client's time starts with our reply, not before our work. */
-		rearm = s->busy_kept;
-		s->busy_kept = 0;
 	} else if (want == 0 && !s->closing && !s->held_input && !s->busy_woken &&
 	    s->ev_flags == EV_READ) {
 		/*
@@ -560,38 +559,35 @@ session_update(struct session *s)
 		 * its input waits in the kernel as before.
 		 */
 		want = EV_READ;
-		timeout = s->ev_timeout;
-		s->busy_kept = 1;
 	}
-	if (want == s->ev_flags && timeout == s->ev_timeout && !rearm)
+	session_deadline_update(s);
+	if (want == s->ev_flags)
 		goto pending_tls;
-	tv.tv_sec = timeout ? (time_t)timeout : 1;
-	tv.tv_usec = 0;
-	if (want == s->ev_flags && want != 0) {
-		/* Only the timeout changes (or restarts): rescheduled, the epoll registration stays. */
-		s->ev_timeout = timeout;
-		event_add(s->ev, &tv);
-		goto pending_tls;
-	}
 	event_del(s->ev);
 	s->ev_flags = want;
-	s->ev_timeout = timeout;
 	if (want == 0)
 		return;		/* waiting for our own work, not for the client */
+	/* No timeout here: the client's deadline is its own timer (session_deadline.c). */
 	event_assign(s->ev, s->d->base, s->io.fd, want | EV_PERSIST, session_on_event, s);
-	event_add(s->ev, &tv);
+	event_add(s->ev, NULL);
 pending_tls:
 	if ((want & EV_READ) && !s->busy && io_pending_in(&s->io) > 0)
 		event_active(s->ev, EV_READ, 0);
 }
 
-static void
+void
 session_timeout(struct session *s)
 {
 	int data = s->cs.state == SS_DATA || s->bdat_active;
 
-	if (s->closing || io_pending_out(&s->io) > 0 || s->cs.state == SS_TLS_HANDSHAKE) {
-		/* The client does not read or does not finish the handshake: just drop it. */
+	if (s->cs.state == SS_TLS_HANDSHAKE) {
+		log_info("sess=%s client=%s TLS handshake not done in time, dropped",
+		    s->cs.log_id, s->addr);
+		s->dead = 1;
+		return;
+	}
+	if (s->closing || io_pending_out(&s->io) > 0) {
+		/* The client does not read: just drop it. */
 		log_info("sess=%s client=%s timeout, dropped", s->cs.log_id, s->addr);
 		s->dead = 1;
 		return;
@@ -613,8 +609,6 @@ session_on_event(evutil_socket_t fd, short what, void *arg)
 		/* Read interest kept while busy (session_update): nothing to do yet. */
 		if (what & EV_READ)
 			s->busy_woken = 1;
-	} else if (what & EV_TIMEOUT) {
-		session_timeout(s);
 	} else if (s->cs.state == SS_TLS_HANDSHAKE) {
 		if (io_pending_out(&s->io) == 0)
 			session_handshake(s);
@@ -658,11 +652,26 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 	session_n++;
 	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
 	    implicit_tls ? " tls=implicit" : "");
-	if (implicit_tls)
+	if (session_stress_check(d, session_n))
+		session_stress_all();
+	if (implicit_tls) {
 		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
-	else
+		session_deadline_reset(s);
+	} else {
 		session_milter_start(s);
+	}
 	session_update(s);
+}
+
+/* Stress mode began: every client's deadline is cut (session_deadline.c). */
+static void
+session_stress_all(void)
+{
+	struct session *s;
+
+	for (s = session_list; s; s = s->next)
+		if (!s->dead)
+			session_deadline_cut(s);
 }
 
 void

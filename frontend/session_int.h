@@ -31,9 +31,11 @@ struct session {
 	struct io io;
 	struct event *ev;		/* the socket: read and/or write interest, idle timeout */
 	short ev_flags;			/* interest currently registered */
-	unsigned ev_timeout;
 	int busy_woken;			/* the client sent while we were busy: read interest dropped */
-	int busy_kept;			/* read interest kept while busy: re-arm the timeout after */
+	struct event *deadline_ev;	/* the client's deadline (session_deadline.c); made on first use */
+	uint64_t deadline_ms;		/* monotonic; 0: none yet */
+	uint64_t deadline_armed_ms;	/* what deadline_ev is set for; 0: not set */
+	uint64_t paused_ms;		/* our own work began then: the client's clock stands still */
 	struct event *timer;		/* AUTH: the wait before the check; created on first use */
 	struct auth_attempt *attempt;	/* AUTH admitted by the backoff, outcome not known yet */
 	char *carry;			/* input not yet processed */
@@ -74,6 +76,17 @@ struct session {
 void session_send(struct session *s, const struct cmd_result *r);
 void session_say(struct session *s, int id, const char *arg, int close);
 void session_resume(struct session *s);
+/* session.c: register the interest the session has now (frees it when over); the client's time ran out. */
+void session_update(struct session *s);
+void session_timeout(struct session *s);
+
+/* session_deadline.c: the client's deadline and stress mode. */
+void session_deadline_reset(struct session *s);
+void session_deadline_credit(struct session *s, size_t n);
+void session_deadline_update(struct session *s);
+void session_deadline_cut(struct session *s);
+int session_stress_check(struct smtpd *d, unsigned nsessions);
+int session_stressed(void);
 
 /* session_msg.c: the transaction's spool file and its bytes. */
 struct spool_envelope;

@@ -32,6 +32,7 @@ session_reply_text(struct session *s, const char *text, int close)
 	    (int)strcspn(text, "\r\n"), text);
 	io_queue(&s->io, text, strlen(text));
 	io_queue(&s->io, "\r\n", 2);
+	session_deadline_reset(s);
 	if (close) {
 		s->closing = 1;
 		cmd_enter(&s->cs, SS_QUIT);
