@@ -291,6 +291,7 @@ struct auth_pool {
 	struct auth_job *dhead, *dtail;	/* checked, waiting for the loop thread */
 	int notified;			/* a wake-up byte is in the pipe */
 	int stop;
+	int hold;			/* auth_pool_hold(): workers wait */
 	struct auth_table *table;	/* current; new jobs take a reference */
 	pthread_t *threads;
 	unsigned nthreads;
@@ -351,7 +352,7 @@ auth_worker(void *varg)
 	free(wa);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && p->qhead == NULL)
+		while (!p->stop && (p->qhead == NULL || p->hold))
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stop)
 			break;
@@ -497,6 +498,15 @@ auth_pool_submit(auth_pool *p, const auth_creds *c, auth_done_fn done, void *arg
 	p->qtail = j;
 	p->qlen++;
 	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+auth_pool_hold(auth_pool *p, int hold)
+{
+	pthread_mutex_lock(&p->mu);
+	p->hold = hold;
+	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -61,6 +61,12 @@ struct accounts;
 void auth_pool_set_accounts(auth_pool *p, struct accounts *a);
 /* Queue a check; creds are copied and wiped after use. */
 void auth_pool_submit(auth_pool *p, const auth_creds *c, auth_done_fn done, void *arg);
+/*
+ * hold != 0: workers take no new job until released (jobs queue up, the
+ * queue limit applies); 0 releases them. A gate for tests that need a
+ * full queue whatever the scheduler does.
+ */
+void auth_pool_hold(auth_pool *p, int hold);
 /* Forget a pending job's callback (its session went away). */
 void auth_pool_cancel(auth_pool *p, void *arg);
 void auth_pool_free(auth_pool *p);
