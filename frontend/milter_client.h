@@ -77,6 +77,9 @@ struct mc_options {
 	uint64_t max_body;		/* 0: MC_MAX_BODY_DEFAULT */
 	unsigned pool_max;		/* 0: no reuse at all */
 	int reuse;			/* milter_reuse: each milter's reuse= unless it says */
+	int check_owner;		/* smtpd_milter_check_owner: refuse a milter socket */
+					/* owned by anyone but root, us or owner_uid */
+	long owner_uid;			/* milter_user's uid, or -1 */
 };
 
 /*

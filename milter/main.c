@@ -320,7 +320,7 @@ static int
 pm_selftest(const char *path, int missing_ok)
 {
 	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX], msg[FSPERM_MSG_MAX];
-	postern_config *cfg;
+	postern_config *cfg, *full;
 	policy_engine *e;
 	accounts *acc;
 	int problems = 0;
@@ -328,20 +328,28 @@ pm_selftest(const char *path, int missing_ok)
 	size_t n = 0;
 	struct passwd *pw;
 
-	if ((cfg = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL) {
+	if ((cfg = config_load(path, missing_ok, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s\n", PM_PROG, err);
 		return 1;
 	}
-	if (cfg->accounts_file[0] != '\0') {
-		if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, err);
-			problems++;
-		}
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, err);
+		problems++;
+	} else {
+		/* The policies and modules, with their keys (the accounts are theirs too). */
 		accounts_free(acc);
-		if (fsperm_secret(cfg->accounts_file, msg, sizeof(msg)) > 0) {
-			fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, msg);
+		if ((full = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: %s\n", PM_PROG, err);
 			problems++;
+		} else {
+			engine_free(e);
+			config_free(full);
 		}
+	}
+	if (cfg->accounts_file[0] != '\0' &&
+	    fsperm_secret(cfg->accounts_file, msg, sizeof(msg)) > 0) {
+		fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, msg);
+		problems++;
 	}
 	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) == NULL) {
 		fprintf(stderr, "%s: %s: milter_user \"%s\": no such user\n", PM_PROG,
@@ -367,7 +375,6 @@ pm_selftest(const char *path, int missing_ok)
 	}
 	if (problems == 0)
 		printf("%s: %s: configuration OK\n", PM_PROG, cfg->path[0] ? cfg->path : "defaults");
-	engine_free(e);
 	config_free(cfg);
 	return problems ? 1 : 0;
 }
