@@ -11,8 +11,9 @@
     a spool directory writable by others refused, -t lists every problem;
 (6) TLS: static-RSA key exchange and CBC suites refused by default, offered
     again with smtpd_tls_priority; NoNewPrivs set in both daemons.
-Point 5 (the dummy hash) is a unit test (tests/unit/test_accounts.c); the
-Sender: alignment option is in tests/unit/test_engine.c.
+(5) postern-passwd hashes bcrypt at cost 12; the dummy hash for unknown
+    names is a unit test (tests/unit/test_accounts.c). The Sender: alignment
+    option is in tests/unit/test_engine.c.
 """
 
 import grp
@@ -505,6 +506,19 @@ class NoNewPrivs(h.SmtpdTestCase):
             self.assertEqual(no_new_privs(m.proc.pid), 1)
         finally:
             m.stop()
+
+
+class Passwd(h.SmtpdTestCase):
+    """postern-passwd: bcrypt at cost 12 (libxcrypt's default, 5, is ~2 ms a guess)."""
+
+    def test_bcrypt_cost(self):
+        binary = os.path.join(h.TOP_BUILDDIR, "tools", "postern-passwd")
+        r = subprocess.run([binary, "-m", "bcrypt"], input="s3cret\n", capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hashed = r.stdout.strip()
+        self.assertRegex(hashed, r"^\$2b\$12\$[./A-Za-z0-9]{53}$")
+        self.assertEqual(h.crypt.crypt("s3cret", hashed), hashed)
 
 
 if __name__ == "__main__":
