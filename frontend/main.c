@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #define SMTPD_BACKOFF_ENTRIES	100000
+#define SMTPD_TEST_CONNECT_S	5	/* -t: how long a milter may take to accept */
 
 static struct smtpd smtpd;
 static const char *config_path;
@@ -240,8 +241,8 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 /*
  * -t: check what a start would read, without binding or changing
  * anything: config keys, certificate and key (readable, matching, TLS
- * priorities), accounts file, milter list, smtpd_user, and the modes of
- * the secrets and the spool. Every problem on its own line (stderr); one
+ * priorities), accounts file, milter list (each milter reachable, and its
+ * owner), smtpd_user, and the modes of the secrets and the spool. Every problem on its own line (stderr); one
  * summary line on stdout when there is none. Returns the exit status.
  */
 static int
@@ -270,6 +271,12 @@ smtpd_selftest(postern_config *cfg)
 	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", where, err);
 		n++;
+	}
+	for (i = 0; i < mc_list_count(ml); i++) {
+		if (mc_list_probe(ml, i, SMTPD_TEST_CONNECT_S, err, sizeof(err)) != 0) {
+			fprintf(stderr, "postern-smtpd: smtpd_milters %s: %s\n", mc_list_name(ml, i), err);
+			n++;
+		}
 	}
 	mc_list_free(ml);
 	if (cfg->smtpd_tls_cert_file[0] != '\0') {

@@ -19,10 +19,12 @@
 #include "fsperm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -170,4 +172,38 @@ mc_owner_check(const mc_list *l, size_t mi, int fd, char *why, size_t whylen)
 	    "postern-smtpd (uid %u) or milter_user%s", (unsigned)uid, (unsigned)geteuid(),
 	    l->owner_uid >= 0 ? "" : " (none)");
 	return -1;
+}
+
+int
+mc_list_probe(const mc_list *l, size_t i, unsigned timeout_s, char *why, size_t whylen)
+{
+	const struct mc_milter *m = &l->v[i];
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, soerr = 0, rc = -1;
+
+	if ((fd = socket(m->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&m->ss, m->sslen) != 0) {
+		if (errno != EINPROGRESS) {
+			snprintf(why, whylen, "cannot connect: %s", strerror(errno));
+			goto out;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, (int)timeout_s * 1000) != 1) {
+			snprintf(why, whylen, "cannot connect: no answer within %u s", timeout_s);
+			goto out;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+			snprintf(why, whylen, "cannot connect: %s", strerror(soerr ? soerr : errno));
+			goto out;
+		}
+	}
+	rc = l->check_owner ? mc_owner_check(l, i, fd, why, whylen) : 0;
+out:
+	close(fd);
+	return rc;
 }

@@ -394,6 +394,28 @@ class SelfTest(h.SmtpdTestCase):
                          "lets every local user add or remove files (chmod o-w)" % d.spool)
         self.assertEqual(len(lines), 5, lines)
 
+    def test_smtpd_milters(self):
+        """Each milter is connected to, and its owner checked, as a session would."""
+        port = h.free_port()
+        name = "inet:127.0.0.1:%d" % port
+        d = h.Smtpd(smtpd_milters=name, milter_user="")
+        os.chmod(d.accounts_path, 0o600)
+        self.assertEqual(run_t(h.SMTPD_BIN, d.conf_path),
+                         (1, "", "postern-smtpd: smtpd_milters %s: cannot connect: Connection "
+                          "refused\n" % name))
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            return
+        sq = Squatter(self, NOBODY, "inet:%d@127.0.0.1" % port, port)
+        rc, out, err = run_t(h.SMTPD_BIN, d.conf_path)
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(err, "postern-smtpd: smtpd_milters %s: refused: the milter socket "
+                         "belongs to uid %d, not root, postern-smtpd (uid 0) or milter_user "
+                         "(none)\n" % (name, nobody_ids()[0]))
+        sq.stop()
+        Squatter(self, "root", "inet:%d@127.0.0.1" % port, port)
+        self.assertEqual(run_t(h.SMTPD_BIN, d.conf_path),
+                         (0, "postern-smtpd: %s: configuration OK\n" % d.conf_path, ""))
+
     def test_milter(self):
         d = h.Smtpd()
         conf = os.path.join(d.dir, "milter.conf")
