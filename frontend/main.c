@@ -202,8 +202,6 @@ smtpd_drop_privileges(const postern_config *cfg)
 	smtpd_mkdir_owned(sub, uid, gid, drop);
 	snprintf(sub, sizeof(sub), "%s/new", dir);
 	smtpd_mkdir_owned(sub, uid, gid, drop);
-	if (smtpd_check_spool(cfg, 0) != 0)
-		exit(1);
 	if (drop) {
 		if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
 			log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
@@ -506,11 +504,23 @@ main(int argc, char **argv)
 	if (d->tls != NULL &&
 	    tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err, sizeof(err)) != 0) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path, err);
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
 		return 1;
 	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
 	smtpd_check_secrets(cfg, 0);
+	/* Before binding: a refused start must not have listened, even briefly. */
+	if (smtpd_check_spool(cfg, 0) != 0) {
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
+		return 1;
+	}
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);

@@ -351,12 +351,13 @@ pm_selftest(const char *path, int missing_ok)
 		fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, msg);
 		problems++;
 	}
-	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) == NULL) {
+	pw = cfg->milter_user[0] != '\0' ? getpwnam(cfg->milter_user) : NULL;
+	if (pw != NULL) {
+		uids[n++] = pw->pw_uid;
+	} else if (cfg->milter_user[0] != '\0') {
 		fprintf(stderr, "%s: %s: milter_user \"%s\": no such user\n", PM_PROG,
 		    cfg->path[0] ? cfg->path : "defaults", cfg->milter_user);
 		problems++;
-	} else if (cfg->milter_user[0] != '\0') {
-		uids[n++] = pw->pw_uid;
 	}
 	if (cfg->milter_socket_group[0] != '\0' && getgrnam(cfg->milter_socket_group) == NULL) {
 		fprintf(stderr, "%s: %s: milter_socket_group \"%s\": no such group\n", PM_PROG,
