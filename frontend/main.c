@@ -240,8 +240,9 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
  * -t: check what a start would read, without binding or changing
  * anything: config keys, certificate and key (readable, matching, TLS
  * priorities), accounts file, milter list (each milter reachable, and its
- * owner), smtpd_user, and the modes of the secrets and the spool. Every problem on its own line (stderr); one
- * summary line on stdout when there is none. Returns the exit status.
+ * owner), smtpd_user, and the modes of the secrets and the spool. Every
+ * problem on its own line (stderr); one summary line on stdout when there
+ * is none. Returns the exit status.
  */
 static int
 smtpd_selftest(postern_config *cfg)

@@ -61,7 +61,8 @@ pm_usage(void)
 	    "  -d       debug logging\n"
 	    "  -n       print the effective configuration and exit\n"
 	    "  -s       log to syslog instead of stderr\n"
-	    "  -t       check the configuration, accounts and file modes, and exit\n", PM_PROG, CONFIG_DEFAULT_FILE);
+	    "  -t       check the configuration, accounts and file modes, and exit\n",
+	    PM_PROG, CONFIG_DEFAULT_FILE);
 	exit(2);
 }
 
