@@ -543,6 +543,10 @@ main(int argc, char **argv)
 	if (strncmp(conn, "unix:", 5) == 0) {
 		sockpath = conn + 5;
 		pm_check_socket_dir(sockpath, cfg->milter_user);
+		/* Before the socket exists: a failed start leaves nothing behind. */
+		if (cfg->milter_socket_group[0] != '\0' && getgrnam(cfg->milter_socket_group) == NULL)
+			pm_die("%s: milter_socket_group \"%s\": no such group",
+			    cfg->path[0] ? cfg->path : "defaults", cfg->milter_socket_group);
 		pm_remove_stale_socket(sockpath);
 	}
 	pm_warn_secrets(cfg);

@@ -245,6 +245,18 @@ class MilterSocket(h.SmtpdTestCase):
         self.assertEqual(st.st_mode & 0o7777, 0o640)
         self.assertEqual(st.st_gid, grp.getgrnam(group).gr_gid)
 
+    def test_unknown_group_refused(self):
+        self.write(milter_socket_group="no-such-group-postern")
+        p = self.start()
+        self.assertEqual(p.wait(20), 1)
+        self.assertEqual(self.log_text(), 'postern-milter: %s: milter_socket_group '
+                         '"no-such-group-postern": no such group\n' % self.conf)
+        self.assertFalse(os.path.exists(self.sock))
+        r = subprocess.run([MILTER_BIN, "-t", "-c", self.conf], capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, "", 'postern-milter: %s: milter_socket_group "no-such-group-postern":'
+                          ' no such group\n' % self.conf))
+
     def test_default_mode_0660(self):
         self.write()
         p = self.start()
