@@ -474,8 +474,11 @@ pm_reload_config(const char *path, int missing_ok)
 		return;
 	}
 	if (strcmp(cfg->milter_listen, old->milter_listen) != 0 ||
-	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0)
-		log_warnx("reload: milter_listen, milter_user and log take effect at the next start");
+	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0 ||
+	    cfg->milter_socket_mode != old->milter_socket_mode ||
+	    strcmp(cfg->milter_socket_group, old->milter_socket_group) != 0)
+		log_warnx("reload: milter_listen, milter_user, milter_socket_mode, milter_socket_group "
+		    "and log take effect at the next start");
 	if (pm_reload(cfg, err, sizeof(err)) != 0) {
 		config_free(cfg);
 		log_warnx("reload failed, keeping the running configuration: %s", err);
