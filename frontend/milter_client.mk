@@ -5,7 +5,7 @@
 # (frontend/local.mk); the tests link it from there.
 MC_SOURCES = frontend/milter_client.c frontend/milter_client.h frontend/milter_client_int.h \
 	frontend/milter_client_list.c frontend/milter_client_conn.c frontend/milter_client_msg.c \
-	frontend/milter_client_events.c
+	frontend/milter_client_events.c frontend/milter_client_owner.c
 
 check_PROGRAMS += tests/unit/milters/test_filter
 tests_unit_milters_test_filter_SOURCES = tests/unit/milters/test_filter.c

@@ -57,6 +57,8 @@ struct mc_list {
 	char *tmpdir;
 	uint64_t max_body;
 	unsigned pool_max;
+	int check_owner;		/* smtpd_milter_check_owner */
+	long owner_uid;			/* milter_user's uid, -1: none */
 };
 
 enum mc_conn_state { C_CONNECTING, C_NEGOTIATING, C_READY, C_IDLE, C_CLOSING };
@@ -171,6 +173,9 @@ struct mc_session {
 
 /* milter_client_list.c */
 void mc_list_unref(mc_list *l);
+
+/* milter_client_owner.c: 0 when the peer on fd (a new connection to milter mi) may serve it. */
+int mc_owner_check(const mc_list *l, size_t mi, int fd, char *why, size_t whylen);
 
 /* milter_client_conn.c */
 struct mc_conn *mc_conn_get(mc_session *s, size_t slot);

@@ -13,7 +13,8 @@ TESTS += \
 	tests/integration/test_smtpd_spool.py \
 	tests/integration/test_smtpd_memory.py \
 	tests/integration/test_smtpd_milter.py \
-	tests/integration/test_smtpd_rspamd.py
+	tests/integration/test_smtpd_rspamd.py \
+	tests/integration/test_smtpd_security.py
 
 EXTRA_DIST += \
 	tests/integration/smtpd.py \
@@ -28,4 +29,5 @@ EXTRA_DIST += \
 	tests/integration/test_smtpd_spool.py \
 	tests/integration/test_smtpd_memory.py \
 	tests/integration/test_smtpd_milter.py \
-	tests/integration/test_smtpd_rspamd.py
+	tests/integration/test_smtpd_rspamd.py \
+	tests/integration/test_smtpd_security.py
