@@ -353,7 +353,7 @@ main(int argc, char **argv)
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s\n", err);
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		return 1;
 	}
 	if (cfg->smtpd_require_tls && d->tls == NULL) {

@@ -8,6 +8,7 @@ TESTS += \
 	tests/integration/test_smtpd_auth.py \
 	tests/integration/test_smtpd_tls.py \
 	tests/integration/test_smtpd_limits.py \
+	tests/integration/test_smtpd_config.py \
 	tests/integration/test_smtpd_data.py \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \
@@ -23,6 +24,7 @@ EXTRA_DIST += \
 	tests/integration/test_smtpd_auth.py \
 	tests/integration/test_smtpd_tls.py \
 	tests/integration/test_smtpd_limits.py \
+	tests/integration/test_smtpd_config.py \
 	tests/integration/test_smtpd_data.py \
 	tests/integration/test_smtpd_bdat.py \
 	tests/integration/test_smtpd_spool.py \

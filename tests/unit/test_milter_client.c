@@ -415,6 +415,11 @@ static const struct parse_case parse_cases[] = {
 	{ "inet:127.0.0.1", 0 },
 	{ "inet6:[::1:8891", 0 },
 	{ "unix:", 0 },
+	{ "unix:relative.sock", 0 },
+	{ "inet:127.0.0.1:99999", 0 },
+	{ "inet:127.0.0.1:0", 0 },
+	{ "inet:::1:8891", 0 },
+	{ "inet6:::1:8891", 1 },
 };
 
 static void
