@@ -218,7 +218,7 @@ session_chunk_end(struct session *s)
 		char *reply = s->mc_reply;
 		s->mc_reply = NULL;
 		s->cs.bdat_discard = CMD_NO_REPLY;
-		session_reply_text(s, reply, 0);
+		session_say_text(s, reply, 0);
 		free(reply);
 		return;
 	}
