@@ -12,10 +12,10 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \
 	frontend/io.c frontend/io.h \
-	frontend/spool.c frontend/spool.h \
+	frontend/spool.c frontend/spool.h frontend/spool_edit.c frontend/spool_edit.h \
 	frontend/uuid.c frontend/uuid.h \
 	$(MC_SOURCES) \
-	frontend/session_milter.c frontend/session_mods.c \
+	frontend/session_milter.c \
 	frontend/tls.c frontend/tls.h \
 	frontend/auth.c frontend/auth.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)

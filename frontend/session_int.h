@@ -100,7 +100,7 @@ void session_milter_eom(struct session *s);
 void session_milter_tx_end(struct session *s);
 void session_milter_free(struct session *s);
 
-/* session_mods.c: rewrite the spool file with the milters' edits. 0 ok, -1 failed (logged). */
+/* session_msg.c: the milters' edits into a new spool file (spool_edit.c). 0 ok, -1 failed (logged). */
 int session_apply_mods(struct session *s, const struct mc_mods *m, uint64_t *size);
 
 #endif
