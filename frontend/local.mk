@@ -22,7 +22,8 @@ frontend_libsmtpd_a_SOURCES = \
 	$(MC_SOURCES) \
 	frontend/session_milter.c \
 	frontend/tls.c frontend/tls.h \
-	frontend/auth.c frontend/auth.h
+	frontend/auth.c frontend/auth.h \
+	frontend/wakeup.c frontend/wakeup.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 
 SMTPD_LIBS = frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
@@ -74,7 +75,8 @@ TLS_AUTH_TEST_LIBS = $(POSTERN_LIBS) $(GNUTLS_LIBS) $(LIBEVENT_LIBS) $(CMOCKA_LI
 tests_unit_test_tls_SOURCES = tests/unit/test_tls.c frontend/tls.c frontend/tls.h
 tests_unit_test_tls_CFLAGS = $(TLS_AUTH_TEST_CFLAGS)
 tests_unit_test_tls_LDADD = $(TLS_AUTH_TEST_LIBS)
-tests_unit_test_auth_SOURCES = tests/unit/test_auth.c frontend/auth.c frontend/auth.h
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c frontend/auth.c frontend/auth.h \
+	frontend/wakeup.c frontend/wakeup.h
 tests_unit_test_auth_CFLAGS = $(TLS_AUTH_TEST_CFLAGS)
 tests_unit_test_auth_LDADD = $(TLS_AUTH_TEST_LIBS)
 endif
@@ -83,7 +85,7 @@ endif
 check_PROGRAMS += tests/fuzz/regress_auth
 TESTS += tests/fuzz/regress_auth
 tests_fuzz_regress_auth_SOURCES = tests/fuzz/fuzz_auth.c tests/fuzz/standalone.c \
-	frontend/auth.c frontend/auth.h
+	frontend/auth.c frontend/auth.h frontend/wakeup.c frontend/wakeup.h
 tests_fuzz_regress_auth_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_fuzz_regress_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/frontend \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/auth"'

@@ -23,6 +23,7 @@
 #endif
 #include "spool.h"
 #include "log.h"
+#include "wakeup.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -82,7 +83,7 @@ struct spool {
 	unsigned long seq;			/* for pool file names */
 	int named;				/* no O_TMPFILE here: named tmp files */
 	int stop;
-	struct event *ev_done;
+	wakeup *wake;		/* the worker -> the loop: finished batches */
 	/*
 	 * Syncs are numbered from 1. sync_started: the last one begun;
 	 * sync_done: the last one that succeeded; sync_req: the number an
@@ -351,7 +352,7 @@ spool_worker(void *arg)
 			sp->ncommits++;
 		last->next = sp->finished;
 		sp->finished = batch;
-		event_active(sp->ev_done, EV_READ, 0);
+		wakeup_signal(sp->wake);
 	}
 	pthread_mutex_unlock(&sp->mu);
 	return NULL;
@@ -359,13 +360,11 @@ spool_worker(void *arg)
 
 /* Loop thread: deliver the results of finished batches. */
 static void
-spool_on_done(evutil_socket_t fd, short what, void *arg)
+spool_on_done(void *arg)
 {
 	spool *sp = arg;
 	spool_file *list, *f;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&sp->mu);
 	list = sp->finished;
 	sp->finished = NULL;
@@ -466,10 +465,10 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->cv, NULL);
 	sp->pending_tail = &sp->pending;
-	sp->ev_done = event_new(base, -1, 0, spool_on_done, sp);
+	sp->wake = wakeup_new(base, "spool", spool_on_done, sp);
 	if (pthread_create(&sp->worker, NULL, spool_worker, sp) != 0) {
 		snprintf(err, errlen, "spool: cannot start the commit thread");
-		event_free(sp->ev_done);
+		wakeup_free(sp->wake);
 		pthread_cond_destroy(&sp->cv);
 		pthread_mutex_destroy(&sp->mu);
 		goto fail;
@@ -495,7 +494,7 @@ spool_close(spool *sp)
 	pthread_cond_signal(&sp->cv);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sp->worker, NULL);
-	spool_on_done(-1, 0, sp);	/* results of the last batch */
+	spool_on_done(sp);	/* results of the last batch */
 	while (sp->npool > 0) {
 		struct spool_blank *b = &sp->pool[--sp->npool];
 		close(b->fd);
@@ -509,7 +508,7 @@ spool_close(spool *sp)
 		    (double)sp->ncommits / (double)sp->nbatches,
 		    (double)sp->busy_us / 1000.0 / (double)sp->nbatches,
 		    (unsigned long long)sp->nsyncs, (unsigned long long)sp->ncovered);
-	event_free(sp->ev_done);
+	wakeup_free(sp->wake);
 	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->mu);
 	close(sp->tmpfd);

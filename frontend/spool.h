@@ -43,7 +43,7 @@ struct spool_envelope {
 /*
  * Open (creating tmp/ and new/ when missing) and start the commit worker.
  * Stale tmp/ files of an earlier run are removed. NULL with err on failure.
- * base: where commit results are delivered (evthread_use_pthreads() first).
+ * base: where commit results are delivered (frontend/wakeup.c).
  */
 spool *spool_open(struct event_base *base, const char *dir, char *err, size_t errlen);
 /* Wait for the commits in flight (their callbacks run), stop the worker, free. */
