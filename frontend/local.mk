@@ -9,7 +9,7 @@ MC_SOURCES = frontend/milter_client.c frontend/milter_client.h frontend/milter_c
 # the very objects the daemon runs.
 noinst_LIBRARIES += frontend/libsmtpd.a
 frontend_libsmtpd_a_SOURCES = \
-	frontend/smtpd.h \
+	frontend/smtpd.h frontend/smtpd_clock.c \
 	frontend/server.c frontend/server.h \
 	frontend/session.c frontend/session.h frontend/session_int.h \
 	frontend/session_msg.c \
