@@ -5,7 +5,7 @@ EXTRA_PROGRAMS = bench/null_milter
 bench_null_milter_SOURCES = bench/null_milter.c
 bench_null_milter_LDADD = $(MILTER_LIBS)
 CLEANFILES += bench/null_milter
-EXTRA_DIST += bench/bench_milter
+EXTRA_DIST += bench/bench_milter bench/README.md
 
 bench-milter: milter/postern-milter bench/null_milter
 	$(PYTHON3) $(srcdir)/bench/bench_milter --milter milter/postern-milter --null bench/null_milter \

@@ -81,8 +81,8 @@ smtpd_raise_nofile(void)
  * and milter packets): with glibc's default (128 KiB at first) it was
  * trimmed and grown again a few hundred times a second under load, each
  * time faulting in and zeroing the pages anew; keeping up to 8 MiB cut
- * postern-smtpd's CPU per message with a milter by about a fifth (README,
- * frontend benchmark). It also fixes the mmap threshold at 128 KiB.
+ * postern-smtpd's CPU per message with a milter by about a fifth (bench/README.md,
+ * postern-smtpd benchmark). It also fixes the mmap threshold at 128 KiB.
  */
 #define SMTPD_HEAP_KEEP	(8 * 1024 * 1024)
 

@@ -5,8 +5,8 @@
  * committing it syncs the data, links it as SPOOL/new/<id> and fsyncs
  * new/, all on one worker thread that batches every commit pending at the
  * time (one syncfs and one directory fsync per batch). The caller hears
- * back on the event loop and only then may say 250. File format: README
- * "Spool format".
+ * back on the event loop and only then may say 250. File format:
+ * doc/postern-spool.5.
  */
 #ifndef POSTERN_SPOOL_H
 #define POSTERN_SPOOL_H

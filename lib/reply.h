@@ -73,7 +73,7 @@
 	X(R_NO_SUBJECT, 554, "5.6.0", "Subject not present")	\
 	X(R_SUBJECT_TOO_LONG, 554, "5.6.0", "Subject too long")	\
 	X(R_NO_BODY, 554, "5.6.0", "Body not present")	\
-	/* Rows beyond the spec table (documented in the README). */	\
+	/* Rows beyond the spec table (postern-smtpd(8), postern-milter(8)). */	\
 	X(R_LINE_TOO_LONG, 500, "5.5.2", "Line too long")	\
 	X(R_NUL_BYTE, 500, "5.5.2", "NUL byte not allowed")	\
 	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "Too many errors, closing connection")	\

@@ -94,7 +94,7 @@ pm_load(const char *path, int missing_ok, policy_engine **ep, char *err, size_t 
  * mprotect and later an munmap with its TLB shootdown; 1 MiB stacks are
  * all reused. 1 MiB is still ample for the engine, libmagic and regex
  * (glibc caps its alloca at 64 KiB); custom modules should keep large
- * buffers off the stack (README, custom policy modules).
+ * buffers off the stack (postern-milter(8), NOTES).
  */
 #define PM_THREAD_STACK	(1024 * 1024)
 

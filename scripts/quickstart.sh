@@ -37,7 +37,7 @@ smtpd_tls_key_file = $demo/key.pem
 smtpd_user = postern
 smtpd_spool_dir = $demo/spool
 smtpd_milters = inet:127.0.0.1:8891
-# postern-milter supports connection reuse; other milters may not (README, Milters)
+# postern-milter supports connection reuse; other milters may not (postern.conf(5), milter_reuse)
 milter_reuse = yes
 milter_listen = inet:127.0.0.1:8891
 milter_user = postern
