@@ -7,6 +7,7 @@
 
 #include "accounts.h"
 #include "auth.h"
+#include "auth_backoff.h"
 #include "config.h"
 #include "log.h"
 #include "milter_client.h"

@@ -260,8 +260,10 @@ replay(mc_session *s, size_t i)
 	int expect;
 
 	s->slots[i].replay = 0;
-	if (s->ev != SMFIC_CONNECT && s->conn_host && !(c->proto & SMFIP_NOCONNECT)) {
+	/* Macros go even where the event does not, as mc_step() sends them. */
+	if (s->ev != SMFIC_CONNECT && s->conn_host)
 		mc_send_macros(s, i, 0);
+	if (s->ev != SMFIC_CONNECT && s->conn_host && !(c->proto & SMFIP_NOCONNECT)) {
 		m.cmd = SMFIC_CONNECT;
 		m.s1 = s->conn_host;
 		m.family = s->family;
@@ -274,8 +276,9 @@ replay(mc_session *s, size_t i)
 		}
 	}
 	b.len = 0;
-	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo && !(c->proto & SMFIP_NOHELO)) {
+	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo)
 		mc_send_macros(s, i, 1);
+	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo && !(c->proto & SMFIP_NOHELO)) {
 		m.cmd = SMFIC_HELO;
 		m.s1 = s->helo;
 		if (mp_encode(&b, MP_COMMANDS, &m) == MP_OK) {
@@ -389,10 +392,39 @@ mc_event_done(mc_session *s)
 	event_active(s->fire, 0, 0);
 }
 
+/*
+ * Connect the milters left unconnected at mc_connect() that take part in
+ * ev: any event of a transaction, or connect-time events they asked for
+ * last time. What they missed (connect and HELO, with their macros) goes
+ * first, as after a stale pooled socket (replay()).
+ */
+static void
+open_deferred(mc_session *s, int ev)
+{
+	struct mc_slot *sl;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		sl = &s->slots[i];
+		if (!sl->deferred || sl->off)
+			continue;
+		if ((ev == SMFIC_CONNECT || ev == SMFIC_HELO || ev == SMFIC_UNKNOWN) &&
+		    (s->l->v[i].proto_seen & no_bit(ev)))
+			continue;
+		sl->deferred = 0;
+		if ((sl->c = mc_conn_get(s, i)) == NULL)
+			mc_on_fail(s, i, "cannot connect");	/* s->ev is 0: no step runs from here */
+		else
+			sl->replay = 1;
+	}
+}
+
 /* Start the event whose packet is in s->pkt[0]. */
 void
 mc_event_start(mc_session *s, int ev)
 {
+	if (!is_stream(ev))
+		open_deferred(s, ev);
 	s->ev = ev;
 	s->unit = is_stream(ev);
 	s->cur = 0;
@@ -487,8 +519,12 @@ mc_on_fail(mc_session *s, size_t slot, const char *why)
 
 	log_warnx("milter %s: %s (default action %s)", m->name, why,
 	    m->def == MC_DEF_ACCEPT ? "accept" : m->def == MC_DEF_REJECT ? "reject" : "tempfail");
-	if (sl->c && sl->c->reused && !sl->in_msg && (s->ev == 0 || stage_of(s->ev) <= 2)) {
-		/* The pooled socket had gone stale: say it all again on a fresh one. */
+	if (sl->c && sl->c->reused && (!sl->in_msg || s->ev == SMFIC_MAIL) &&
+	    (s->ev == 0 || stage_of(s->ev) <= 2)) {
+		/*
+		 * The pooled socket had gone stale (it never answered on this
+		 * session): say it all again on a fresh one, MAIL included.
+		 */
 		mc_conn_close(sl->c);
 		sl->replay = 1;
 		if ((sl->c = mc_conn_get(s, slot)) != NULL) {

@@ -322,6 +322,8 @@ conn_optneg(struct mc_conn *c, const struct mp_msg *m)
 	c->version = m->version;
 	c->actions = m->actions;
 	c->proto = m->protocol & MC_PROTO;	/* MDS and libmilter-internal bits are not ours */
+	c->list->v[c->mi].proto_seen = c->proto;
+	c->list->v[c->mi].proto_known = 1;
 	while (mp_symlist_next(m, &off, &stage, &names)) {
 		if (stage >= MC_NSTAGES) {
 			log_warnx("milter %s: macro list for unknown stage %u ignored", conn_name(c), stage);

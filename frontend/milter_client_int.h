@@ -41,6 +41,13 @@ struct mc_milter {
 	int reuse;
 	struct mc_conn *idle;		/* pool: reusable connections after QUIT_NC */
 	unsigned nidle;
+	/*
+	 * The steps it negotiated last time (any session): a milter that
+	 * skips connect (and HELO) is connected only at the first event it
+	 * takes, so idle and pre-banner SMTP sessions hold no milter socket.
+	 */
+	uint32_t proto_seen;
+	int proto_known;
 };
 
 struct mc_list {
@@ -89,6 +96,7 @@ struct mc_slot {
 	int eoh_mac;			/* EOH-stage macros sent for this message */
 	int skip_ev;			/* SMFIR_SKIP: further events of this type are not sent */
 	int replay;			/* reused connection failed early: CONNECT and HELO go again */
+	int deferred;			/* not connected yet: opened at the first event it takes */
 };
 
 /* Macros we know, by index; names as sent. */

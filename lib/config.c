@@ -12,7 +12,7 @@
 
 #define CONFIG_LINE_MAX	8192
 
-enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_DURATION, CT_SIZE, CT_ENUM };
+enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_PERCENT, CT_DURATION, CT_SIZE, CT_ENUM };
 
 struct config_key {
 	const char *name;
@@ -44,6 +44,10 @@ static const struct config_key config_keys[] = {
 	K(message_size_limit, CT_SIZE, "26214400"),
 	K(smtpd_command_timeout, CT_DURATION, "300s"),
 	K(smtpd_data_timeout, CT_DURATION, "600s"),
+	K(smtpd_min_data_rate, CT_UINT, "500"),
+	K(smtpd_tls_handshake_timeout, CT_DURATION, "60s"),
+	K(smtpd_stress_threshold, CT_PERCENT, "80"),
+	K(smtpd_stress_timeout, CT_DURATION, "10s"),
 	E(smtpd_bare_newline, "reject", "reject|normalize"),
 	K(smtpd_auth_workers, CT_UINT, "2"),
 	K(smtpd_milters, CT_STR, "inet:127.0.0.1:8891"),
@@ -197,6 +201,9 @@ config_set(postern_config *cfg, const struct config_key *k, const char *v)
 		return config_parse_bool(v, (int *)field) ? "expected yes or no" : NULL;
 	case CT_UINT:
 		return config_parse_uint(v, (unsigned *)field) ? "expected a whole number" : NULL;
+	case CT_PERCENT:
+		return config_parse_uint(v, (unsigned *)field) || *(unsigned *)field > 100 ?
+		    "expected a percentage from 0 to 100" : NULL;
 	case CT_DURATION:
 		return config_parse_duration(v, (unsigned *)field) ?
 		    "expected a duration (number with optional s, m or h)" : NULL;
@@ -424,6 +431,7 @@ config_print(const postern_config *cfg, FILE *out)
 			fprintf(out, "%s\n", *(const int *)field ? "yes" : "no");
 			break;
 		case CT_UINT:
+		case CT_PERCENT:
 			fprintf(out, "%u\n", *(const unsigned *)field);
 			break;
 		case CT_DURATION:

@@ -39,6 +39,10 @@ typedef struct postern_config {
 	uint64_t message_size_limit;
 	unsigned smtpd_command_timeout;	/* seconds */
 	unsigned smtpd_data_timeout;
+	unsigned smtpd_min_data_rate;	/* bytes/s a DATA/BDAT transfer must keep up; 0: none */
+	unsigned smtpd_tls_handshake_timeout;	/* seconds, absolute */
+	unsigned smtpd_stress_threshold;	/* % of smtpd_max_connections that starts stress mode; 0: never */
+	unsigned smtpd_stress_timeout;	/* every client deadline in stress mode, at most */
 	char *smtpd_bare_newline;	/* "reject" or "normalize" */
 	unsigned smtpd_auth_workers;
 	char *smtpd_milters;

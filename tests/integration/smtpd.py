@@ -459,10 +459,12 @@ class Client:
     """Raw SMTP line client: send bytes, read whole (multi-line) replies."""
 
     def __init__(self, port, host="127.0.0.1", timeout=10.0, tls=False, ctx=None, banner=True,
-                 family=None):
+                 family=None, source=None):
         self.timeout = timeout
         if family is None:
-            self.sock = socket.create_connection((host, port), timeout)
+            # source: the client's own address (any of 127.0.0.0/8 works on Linux).
+            self.sock = socket.create_connection((host, port), timeout,
+                                                 source_address=(source, 0) if source else None)
         else:
             self.sock = socket.socket(family, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)

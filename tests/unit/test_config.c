@@ -34,6 +34,10 @@ test_defaults(void **state)
 	assert_int_equal(c->message_size_limit, 26214400);
 	assert_int_equal(c->smtpd_command_timeout, 300);
 	assert_int_equal(c->smtpd_data_timeout, 600);
+	assert_int_equal(c->smtpd_min_data_rate, 500);
+	assert_int_equal(c->smtpd_tls_handshake_timeout, 60);
+	assert_int_equal(c->smtpd_stress_threshold, 80);
+	assert_int_equal(c->smtpd_stress_timeout, 10);
 	assert_int_equal(c->milter_reuse, 0);	/* only for milters built for it */
 	assert_string_equal(c->smtpd_milters, "inet:127.0.0.1:8891");
 	assert_string_equal(c->milter_listen, "inet:127.0.0.1:8891");
@@ -113,6 +117,10 @@ test_errors_name_file_and_line(void **state)
 		  "t.conf:1: bad value \"99999999999\" for smtpd_max_recipients: expected a whole number" },
 		{ "smtpd_max_recipients = -1\n",
 		  "t.conf:1: bad value \"-1\" for smtpd_max_recipients: expected a whole number" },
+		{ "smtpd_stress_threshold = 101\n",
+		  "t.conf:1: bad value \"101\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
+		{ "smtpd_stress_threshold = 50%\n",
+		  "t.conf:1: bad value \"50%\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
 	};
 	size_t i;
 

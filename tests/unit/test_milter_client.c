@@ -100,6 +100,68 @@ test_passes(void **state)
 	}
 }
 
+/*
+ * A milter known (from an earlier negotiation) to skip connect and HELO is
+ * connected only at MAIL: an SMTP session that never starts a transaction
+ * holds no milter socket (issue 23.2), and the skipped steps' macros still
+ * reach it before MAIL.
+ */
+static void
+test_lazy_connect(void **state)
+{
+	mc_list *l;
+	mc_session *s;
+	uint64_t c0, r0, c1, r1;
+
+	(void)state;
+	start_filter("noconnect");
+	l = filter_list(5, "tempfail", 0);
+	mc_stats(&c0, &r0);
+	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	envelope(s);		/* the first session learns what the milter takes */
+	message(s, msg, MSG_LEN, 100);
+	assert_int_equal(V.act, MC_CONTINUE);
+	mc_mods_free(V.mods);
+	V.mods = NULL;
+	mc_session_free(s);
+	mc_stats(&c1, &r1);
+	assert_int_equal(c1 - c0, 1);
+
+	/* Connect and HELO only: no socket at all. */
+	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	VERDICT(mc_connect(s, &client), MC_CONTINUE);
+	VERDICT(mc_helo(s, "client.example", &tls), MC_CONTINUE);
+	mc_stats(&c0, &r0);
+	assert_int_equal(c0, c1);
+	mc_session_free(s);
+
+	/* A transaction: the socket opens at MAIL, and the milter knows the client. */
+	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	VERDICT(mc_connect(s, &client), MC_CONTINUE);
+	VERDICT(mc_helo(s, "client.example", &tls), MC_CONTINUE);
+	mc_stats(&c0, &r0);
+	assert_int_equal(c0, c1);
+	VERDICT(mc_mail(s, from_argv, "PLAIN", "alice", NULL), MC_CONTINUE);
+	mc_stats(&c0, &r0);
+	assert_int_equal(c0, c1 + 1);
+	VERDICT(mc_rcpt(s, rcpt_argv), MC_CONTINUE);
+	VERDICT(mc_data(s, "Q124"), MC_CONTINUE);
+	message(s, msg, MSG_LEN, 100);
+	assert_int_equal(V.act, MC_CONTINUE);
+	mc_mods_free(V.mods);
+	V.mods = NULL;
+	mc_session_free(s);
+	mc_list_free(l);
+	spin(100);
+	assert_int_equal(rec_count("C "), 0);	/* never a connect step, */
+	assert_int_equal(rec_count("E "), 0);	/* nor a HELO step, */
+	assert_int_equal(rec_count("F <a@example.com>"), 2);	/* two transactions, */
+	/* and at each MAIL the connect and HELO macros were there. */
+	assert_int_equal(rec_count("M C@F {client_addr}=192.0.2.1"), 2);
+	assert_int_equal(rec_count("M C@F {daemon_name}=postern-smtpd"), 2);
+	assert_int_equal(rec_count("M H@F {tls_version}=TLSv1.3"), 2);
+}
+
 struct reply_case {
 	const char *mode;
 	int stage;		/* 0: at end of data, 1: at MAIL */
@@ -653,6 +715,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_rcpt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_connect, setup, teardown),
