@@ -10,7 +10,7 @@
 #include "auth_backoff.h"
 #include "config.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"

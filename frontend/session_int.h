@@ -12,7 +12,7 @@
 #include "commands.h"
 #include "data.h"
 #include "io.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "spool.h"
 #include "uuid.h"
 

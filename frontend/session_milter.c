@@ -11,7 +11,7 @@
 #include "session_int.h"
 #include "commands.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "reply.h"
 #include "smtpd.h"
 #include "spool.h"

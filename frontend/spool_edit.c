@@ -15,7 +15,7 @@
 #endif
 #include "spool_edit.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "xalloc.h"
 
 #include <errno.h>

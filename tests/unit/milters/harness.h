@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "milter_proto.h"
 
 #ifndef TEST_FILTER
