@@ -4,7 +4,8 @@
 MC_SOURCES = frontend/milter_client/milter_client.c frontend/milter_client/milter_client.h \
 	frontend/milter_client/milter_client_int.h frontend/milter_client/milter_client_list.c \
 	frontend/milter_client/milter_client_conn.c frontend/milter_client/milter_client_msg.c \
-	frontend/milter_client/milter_client_events.c
+	frontend/milter_client/milter_client_events.c \
+	frontend/milter_client/mc_split.c frontend/milter_client/mc_split.h
 
 # Tests against real milters: a libmilter test filter, a garbage-speaking
 # socket, and postern-milter once built.
@@ -30,3 +31,24 @@ tests_unit_test_milter_client_fail_CFLAGS = $(MC_TEST_CFLAGS)
 tests_unit_test_milter_client_fail_CPPFLAGS = $(MC_TEST_CPPFLAGS)
 tests_unit_test_milter_client_fail_LDADD = $(MC_TEST_LDADD)
 endif
+
+# The header/body splitter alone (bytes in, events out): table-driven tests,
+# and its fuzz target's seeds replayed in make check.
+MC_SPLIT_TEST_SOURCES = tests/fuzz/mc_split_run.c tests/fuzz/mc_split_run.h \
+	frontend/milter_client/mc_split.c frontend/milter_client/mc_split.h
+MC_SPLIT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests/fuzz
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_mc_split
+TESTS += tests/unit/test_mc_split
+tests_unit_test_mc_split_SOURCES = tests/unit/test_mc_split.c $(MC_SPLIT_TEST_SOURCES)
+tests_unit_test_mc_split_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mc_split_CPPFLAGS = $(MC_SPLIT_TEST_CPPFLAGS)
+tests_unit_test_mc_split_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/regress_mc_split
+TESTS += tests/fuzz/regress_mc_split
+tests_fuzz_regress_mc_split_SOURCES = tests/fuzz/fuzz_mc_split.c tests/fuzz/standalone.c \
+	$(MC_SPLIT_TEST_SOURCES)
+tests_fuzz_regress_mc_split_CPPFLAGS = $(MC_SPLIT_TEST_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/mc_split"'
+tests_fuzz_regress_mc_split_LDADD = $(POSTERN_LIBS)
