@@ -1,11 +1,10 @@
 /* auth.c - SMTP AUTH PLAIN/LOGIN decoding and the crypt(3) worker pool (backoff: auth_backoff.c). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1	/* pipe2 */
+#define _GNU_SOURCE 1	/* explicit_bzero */
 #endif
 #include "auth.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "accounts.h"
 #include "log.h"
+#include "wakeup.h"
 #include "ascii.h"
 #include "xalloc.h"
 
@@ -281,15 +281,13 @@ struct auth_job {
 
 struct auth_pool {
 	struct event_base *base;
-	struct event *ev;		/* read side of the wake-up pipe */
-	int pipefd[2];
+	wakeup *wake;			/* workers -> loop thread */
 	pthread_mutex_t mu;		/* guards everything below */
 	pthread_cond_t cv;		/* workers wait here for jobs */
 	struct auth_job *qhead, *qtail;	/* waiting, FIFO */
 	size_t qlen;
 	struct auth_job **running;	/* slot per worker, for cancel */
 	struct auth_job *dhead, *dtail;	/* checked, waiting for the loop thread */
-	int notified;			/* a wake-up byte is in the pipe */
 	int stop;
 	int hold;			/* auth_pool_hold(): workers wait */
 	struct auth_table *table;	/* current; new jobs take a reference */
@@ -332,12 +330,7 @@ auth_pool_deliver(auth_pool *p, struct auth_job *j)
 	else
 		p->dhead = j;
 	p->dtail = j;
-	if (!p->notified) {
-		p->notified = 1;
-		/* Cannot block (O_NONBLOCK) and cannot fill: at most one byte is in flight. */
-		if (write(p->pipefd[1], "", 1) != 1)
-			log_warn("auth pool: wake-up pipe");
-	}
+	wakeup_signal(p->wake);
 }
 
 static void *
@@ -387,19 +380,14 @@ auth_worker(void *varg)
 
 /* Loop thread: hand finished checks to their sessions, one at a time so a callback may cancel others. */
 static void
-auth_pool_wakeup(evutil_socket_t fd, short what, void *arg)
+auth_pool_wakeup(void *arg)
 {
 	auth_pool *p = arg;
 	struct auth_job *j;
-	char buf[64];
 
-	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		continue;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		if ((j = p->dhead) == NULL) {
-			p->notified = 0;
 			pthread_mutex_unlock(&p->mu);
 			return;
 		}
@@ -423,15 +411,7 @@ auth_pool_new(struct event_base *base, unsigned nworkers)
 	if (nworkers > AUTH_WORKERS_MAX)
 		nworkers = AUTH_WORKERS_MAX;
 	p->base = base;
-	/*
-	 * A pipe rather than event_active() from the workers: it works whether
-	 * or not the base was made after evthread_use_pthreads().
-	 */
-	if (pipe2(p->pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
-		log_fatal("auth pool: pipe2");
-	p->ev = event_new(base, p->pipefd[0], EV_READ | EV_PERSIST, auth_pool_wakeup, p);
-	if (p->ev == NULL || event_add(p->ev, NULL) != 0)
-		log_fatalx("auth pool: cannot register the wake-up event");
+	p->wake = wakeup_new(base, "auth pool", auth_pool_wakeup, p);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->running = xcalloc(nworkers, sizeof(*p->running));
@@ -588,9 +568,7 @@ auth_pool_free(auth_pool *p)
 		auth_job_free(j);
 	}
 	accounts_free(auth_table_release(p->table));
-	event_free(p->ev);
-	close(p->pipefd[0]);
-	close(p->pipefd[1]);
+	wakeup_free(p->wake);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->running);

@@ -71,6 +71,11 @@ struct cmd_result {
 	int then;		/* a second line (421 too many errors), or CMD_NO_REPLY */
 	int close;		/* close the connection after the reply */
 	int flush;		/* last command of a PIPELINING group: flush output now */
+	/*
+	 * A milter's own reply (CRLF-separated lines, no final CRLF), sent as
+	 * it is in place of id; not owned. NULL: the table's reply id.
+	 */
+	const char *text;
 };
 
 struct auth_creds;

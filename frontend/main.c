@@ -11,7 +11,7 @@
 #include "config.h"
 #include "fsperm.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -44,24 +44,6 @@ static struct smtpd smtpd;
 static const char *config_path;
 static int config_missing_ok;
 static struct event *ev_grace;
-
-uint64_t
-smtpd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t
-smtpd_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 usage(void)
@@ -103,8 +85,8 @@ smtpd_raise_nofile(void)
  * and milter packets): with glibc's default (128 KiB at first) it was
  * trimmed and grown again a few hundred times a second under load, each
  * time faulting in and zeroing the pages anew; keeping up to 8 MiB cut
- * postern-smtpd's CPU per message with a milter by about a fifth (README,
- * frontend benchmark). It also fixes the mmap threshold at 128 KiB.
+ * postern-smtpd's CPU per message with a milter by about a fifth (bench/README.md,
+ * postern-smtpd benchmark). It also fixes the mmap threshold at 128 KiB.
  */
 #define SMTPD_HEAP_KEEP	(8 * 1024 * 1024)
 
@@ -527,7 +509,7 @@ main(int argc, char **argv)
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s\n", err);
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		return 1;
 	}
 	if (cfg->smtpd_require_tls && d->tls == NULL) {

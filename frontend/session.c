@@ -100,19 +100,35 @@ session_format_addr(const struct sockaddr_storage *ss, char *out, size_t outsize
 
 /* --- replies */
 
-/* Queue a result's reply lines; logs refusals; honours close and flush. */
+/*
+ * The one reply writer: queue a result's reply lines (the table's, or a
+ * milter's own text), log refusals, honour close and flush.
+ */
 void
 session_send(struct session *s, const struct cmd_result *r)
 {
 	char buf[SESSION_REPLY_MAX];
-	size_t n = cmd_render(&s->cs, r, buf, sizeof(buf));
+	const char *out = buf;
+	size_t n;
+	int refusal;
 
+	if (r->text != NULL) {
+		/* only refusals carry a milter's text; mp_reply_check vetted its lines */
+		out = r->text;
+		n = strlen(out);
+		refusal = 1;
+	} else {
+		n = cmd_render(&s->cs, r, buf, sizeof(buf));
+		refusal = r->id >= 0 && reply_get(r->id)->code >= 400;
+	}
 	if (n == 0)
 		return;
-	if (r->id >= 0 && reply_get(r->id)->code >= 400)
+	if (refusal)
 		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
-		    (int)strcspn(buf, "\r"), buf);
-	io_queue(&s->io, buf, n);
+		    (int)strcspn(out, "\r\n"), out);
+	io_queue(&s->io, out, n);
+	if (r->text != NULL)
+		io_queue(&s->io, "\r\n", 2);
 	session_deadline_reset(s);	/* the client's time starts with our reply */
 	if (r->close) {
 		s->closing = 1;
@@ -132,6 +148,18 @@ session_say(struct session *s, int id, const char *arg, int close)
 
 	cmd_result_init(&r);
 	cmd_result_set(&r, id, arg);
+	r.close = close;
+	r.flush = 1;
+	session_send(s, &r);
+}
+
+void
+session_say_text(struct session *s, const char *text, int close)
+{
+	struct cmd_result r;
+
+	cmd_result_init(&r);
+	r.text = text;
 	r.close = close;
 	r.flush = 1;
 	session_send(s, &r);

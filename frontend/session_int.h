@@ -12,7 +12,7 @@
 #include "commands.h"
 #include "data.h"
 #include "io.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "spool.h"
 #include "uuid.h"
 
@@ -72,9 +72,15 @@ struct session {
 	struct session *prev, *next;
 };
 
-/* session.c: queue a result's reply (logs refusals, honours close/flush); one reply line; go on after a slow step. */
+/*
+ * session.c: session_send is the one reply writer (the table's lines or a
+ * milter's text; logs refusals, honours close/flush); session_say and
+ * session_say_text build the result for one table row or one milter reply
+ * and flush it; session_resume goes on after a slow step.
+ */
 void session_send(struct session *s, const struct cmd_result *r);
 void session_say(struct session *s, int id, const char *arg, int close);
+void session_say_text(struct session *s, const char *text, int close);
 void session_resume(struct session *s);
 /* session.c: register the interest the session has now (frees it when over); the client's time ran out. */
 void session_update(struct session *s);
@@ -107,9 +113,8 @@ void session_milter_body(struct session *s, const char *p, size_t n);
 void session_milter_eom(struct session *s);
 void session_milter_tx_end(struct session *s);
 void session_milter_free(struct session *s);
-void session_reply_text(struct session *s, const char *text, int close);
 
-/* session_mods.c: rewrite the spool file with the milters' edits. 0 ok, -1 failed (logged). */
+/* session_msg.c: the milters' edits into a new spool file (spool_edit.c). 0 ok, -1 failed (logged). */
 int session_apply_mods(struct session *s, const struct mc_mods *m, uint64_t *size);
 
 #endif

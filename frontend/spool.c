@@ -23,6 +23,7 @@
 #endif
 #include "spool.h"
 #include "log.h"
+#include "wakeup.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -98,7 +99,7 @@ struct spool {
 	unsigned long create_failures;		/* since the last success */
 	unsigned long warn_held;		/* failures not logged since the last warning */
 	uint64_t warn_ms;			/* when the last warning was logged */
-	struct event *ev_done;
+	wakeup *wake;		/* the worker -> the loop: finished batches */
 	/*
 	 * Syncs are numbered from 1. sync_started: the last one begun;
 	 * sync_done: the last one that succeeded; sync_req: the number an
@@ -443,7 +444,7 @@ spool_worker(void *arg)
 			sp->ncommits++;
 		last->next = sp->finished;
 		sp->finished = batch;
-		event_active(sp->ev_done, EV_READ, 0);
+		wakeup_signal(sp->wake);
 	}
 	pthread_mutex_unlock(&sp->mu);
 	return NULL;
@@ -451,13 +452,11 @@ spool_worker(void *arg)
 
 /* Loop thread: deliver the results of finished batches. */
 static void
-spool_on_done(evutil_socket_t fd, short what, void *arg)
+spool_on_done(void *arg)
 {
 	spool *sp = arg;
 	spool_file *list, *f;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&sp->mu);
 	list = sp->finished;
 	sp->finished = NULL;
@@ -565,10 +564,10 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 		pthread_condattr_destroy(&ca);
 	}
 	sp->pending_tail = &sp->pending;
-	sp->ev_done = event_new(base, -1, 0, spool_on_done, sp);
+	sp->wake = wakeup_new(base, "spool", spool_on_done, sp);
 	if (pthread_create(&sp->worker, NULL, spool_worker, sp) != 0) {
 		snprintf(err, errlen, "spool: cannot start the commit thread");
-		event_free(sp->ev_done);
+		wakeup_free(sp->wake);
 		pthread_cond_destroy(&sp->cv);
 		pthread_mutex_destroy(&sp->mu);
 		goto fail;
@@ -594,7 +593,7 @@ spool_close(spool *sp)
 	pthread_cond_signal(&sp->cv);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sp->worker, NULL);
-	spool_on_done(-1, 0, sp);	/* results of the last batch */
+	spool_on_done(sp);	/* results of the last batch */
 	while (sp->npool > 0) {
 		struct spool_blank *b = &sp->pool[--sp->npool];
 		close(b->fd);
@@ -608,7 +607,7 @@ spool_close(spool *sp)
 		    (double)sp->ncommits / (double)sp->nbatches,
 		    (double)sp->busy_us / 1000.0 / (double)sp->nbatches,
 		    (unsigned long long)sp->nsyncs, (unsigned long long)sp->ncovered);
-	event_free(sp->ev_done);
+	wakeup_free(sp->wake);
 	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->mu);
 	close(sp->tmpfd);

@@ -26,7 +26,7 @@ struct config_key {
 #define K(n, t, d) { #n, t, offsetof(postern_config, n), d, NULL }
 #define E(n, d, c) { #n, CT_ENUM, offsetof(postern_config, n), d, c }
 
-/* Order is the order of `-n` output; defaults match the README. */
+/* Order is the order of `-n` output; doc/postern.conf.5 documents each key (test_config_doc). */
 static const struct config_key config_keys[] = {
 	E(log, "stderr", "stderr|syslog"),
 	K(smtpd_listen, CT_STR, "127.0.0.1:2525"),

@@ -14,7 +14,7 @@
  * since RFC 2046 makes it part of the delimiter. So memory is a few fixed
  * buffers plus one frame per nesting level, whatever the message size.
  *
- * Choices where the RFCs leave room (for the README's MIME section):
+ * Choices where the RFCs leave room (postern-milter(8), NOTES):
  * - A line is a delimiter when it starts with "--" and the boundary (RFC 2046
  *   5.1.1 says a prefix match is enough); what follows, transport padding or
  *   junk, is ignored; "--" right after the boundary makes it the close

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Defaults, documented in the README. */
+/* Defaults, documented in postern.conf(5) (policy_max_mime_*). */
 #define MIME_DEFAULT_MAX_DEPTH		32	/* nested multipart/message levels */
 #define MIME_DEFAULT_MAX_PARTS		1000	/* entities per message, top level included */
 #define MIME_DEFAULT_MAX_HEADER		16384	/* bytes of one (unfolded) header field */

@@ -23,6 +23,7 @@
 #include <libmilter/mfapi.h>
 
 #include "accounts.h"
+#include "endpoint.h"
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
@@ -98,7 +99,7 @@ pm_load(const char *path, int missing_ok, policy_engine **ep, char *err, size_t 
  * mprotect and later an munmap with its TLB shootdown; 1 MiB stacks are
  * all reused. 1 MiB is still ample for the engine, libmagic and regex
  * (glibc caps its alloca at 64 KiB); custom modules should keep large
- * buffers off the stack (README, custom policy modules).
+ * buffers off the stack (postern-milter(8), NOTES).
  */
 #define PM_THREAD_STACK	(1024 * 1024)
 
@@ -117,6 +118,8 @@ pm_set_thread_stack(void)
 #endif
 }
 
+#define PM_LISTEN_FLAGS (ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX | ENDPOINT_ALLOW_ANY)
+
 /*
  * pm_conn_spec - milter_listen (inet:HOST:PORT, inet6:[HOST]:PORT, unix:PATH,
  * the syntax Postfix uses) into libmilter's (inet:PORT@HOST, inet6:PORT@HOST,
@@ -125,66 +128,27 @@ pm_set_thread_stack(void)
 static int
 pm_conn_spec(const char *listen, char *out, size_t outlen, char *err, size_t errlen)
 {
-	const char *rest, *colon, *host, *port;
-	size_t hostlen;
-	char *end;
-	long pnum;
+	struct endpoint ep;
+	char why[128];
 	int n;
 
-	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
-		rest = strchr(listen, ':') + 1;
-		if (*rest != '/') {
-			snprintf(err, errlen, "milter_listen \"%s\": unix socket path must be absolute", listen);
-			return -1;
-		}
-		n = snprintf(out, outlen, "unix:%s", rest);
-	} else if (strncmp(listen, "inet6:", 6) == 0 || strncmp(listen, "inet:", 5) == 0) {
-		int v6 = listen[4] == '6';
-
-		rest = listen + (v6 ? 6 : 5);
-		if (*rest == '[') {
-			/* [HOST]:PORT */
-			if ((colon = strchr(rest, ']')) == NULL || colon[1] != ':')
-				goto bad;
-			host = rest + 1;
-			hostlen = (size_t)(colon - host);
-			port = colon + 2;
-			v6 = 1;
-		} else {
-			/* HOST:PORT, or a bare PORT for every address */
-			if ((colon = strrchr(rest, ':')) == NULL) {
-				host = "";
-				hostlen = 0;
-				port = rest;
-			} else {
-				host = rest;
-				hostlen = (size_t)(colon - rest);
-				port = colon + 1;
-				if (memchr(host, ':', hostlen) != NULL)
-					goto bad;	/* IPv6 needs brackets */
-			}
-		}
-		errno = 0;
-		pnum = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || errno != 0 || pnum < 1 || pnum > 65535)
-			goto bad;
-		if (hostlen == 0)
-			n = snprintf(out, outlen, "%s:%ld", v6 ? "inet6" : "inet", pnum);
-		else
-			n = snprintf(out, outlen, "%s:%ld@%.*s", v6 ? "inet6" : "inet", pnum,
-			    (int)hostlen, host);
-	} else {
-		goto bad;
+	if (endpoint_parse(listen, PM_LISTEN_FLAGS, 0, &ep, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "milter_listen \"%.200s\": %s (inet:HOST:PORT, inet6:[HOST]:PORT "
+		    "or unix:/PATH)", listen, why);
+		return -1;
 	}
+	if (ep.kind == ENDPOINT_UNIX)
+		n = snprintf(out, outlen, "unix:%s", ep.path);
+	else if (ep.host[0] == '\0')
+		n = snprintf(out, outlen, "%s:%u", ep.family == AF_INET6 ? "inet6" : "inet", ep.port);
+	else
+		n = snprintf(out, outlen, "%s:%u@%s", ep.family == AF_INET6 ? "inet6" : "inet", ep.port,
+		    ep.host);
 	if (n < 0 || (size_t)n >= outlen) {
-		snprintf(err, errlen, "milter_listen \"%s\": too long", listen);
+		snprintf(err, errlen, "milter_listen \"%.200s\": too long", listen);
 		return -1;
 	}
 	return 0;
-bad:
-	snprintf(err, errlen, "milter_listen \"%s\": expected inet:HOST:PORT, inet6:[HOST]:PORT "
-	    "or unix:/PATH", listen);
-	return -1;
 }
 
 /*
@@ -425,33 +389,27 @@ static void
 pm_poke_listener(const char *listen)
 {
 	struct addrinfo hints, *res = NULL;
-	char host[256], *port;
+	struct endpoint ep;
+	char port[8];
 	int fd = -1;
 
-	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
+	if (endpoint_parse(listen, PM_LISTEN_FLAGS, 0, &ep, NULL, 0) != 0)
+		return;		/* cannot happen: start-up parsed it */
+	if (ep.kind == ENDPOINT_UNIX) {
 		struct sockaddr_un sun;
 
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		if (xstrlcpy(sun.sun_path, strchr(listen, ':') + 1, sizeof(sun.sun_path)) == 0 &&
+		if (xstrlcpy(sun.sun_path, ep.path, sizeof(sun.sun_path)) == 0 &&
 		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
 			(void)connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	} else if ((port = strrchr(listen, ':')) != NULL) {
-		const char *h = strchr(listen, ':') + 1;
-		size_t n = (size_t)(port - h);
-
-		if (port < h || n >= sizeof(host))
-			n = 0;
-		memcpy(host, h, n);
-		host[n] = '\0';
-		if (n >= 2 && host[0] == '[') {
-			memmove(host, host + 1, n - 2);
-			host[n - 2] = '\0';
-		}
+	} else {
+		snprintf(port, sizeof(port), "%u", ep.port);
 		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = ep.family;
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICSERV;
-		if (getaddrinfo(host[0] ? host : NULL, port + 1, &hints, &res) == 0 && res != NULL &&
+		if (getaddrinfo(ep.host[0] ? ep.host : NULL, port, &hints, &res) == 0 && res != NULL &&
 		    (fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0)) >= 0)
 			(void)connect(fd, res->ai_addr, res->ai_addrlen);
 		if (res != NULL)

@@ -2,7 +2,7 @@
  * rules.h - the built-in rules, their documented order, and two helpers they share.
  *
  * THE ORDER (single source: the engine runs RULES_BUILTIN in this order, the
- * README copies this list). The first rule that fails decides; content rules
+ * postern-milter(8) copies this list). The first rule that fails decides; content rules
  * are decided at end of message, so a message with several problems always
  * gets the reply of the earliest rule below, then the custom modules of
  * policy_modules in their listed order.

@@ -37,9 +37,9 @@ smtpd_tls_key_file = $demo/key.pem
 smtpd_user = postern
 smtpd_spool_dir = $demo/spool
 # A unix socket in a root-owned directory (0750, group postern): loopback TCP
-# would be open to every local user (README, Milters).
+# would be open to every local user (postern.conf(5), milter_listen).
 smtpd_milters = unix:/run/postern/milter.sock
-# postern-milter supports connection reuse; other milters may not (README, Milters)
+# postern-milter supports connection reuse; other milters may not (postern.conf(5), milter_reuse)
 milter_reuse = yes
 milter_listen = unix:/run/postern/milter.sock
 milter_user = postern

@@ -9,6 +9,7 @@
 
 #include "milter_client.h"
 #include "milter_proto.h"
+#include "mc_split.h"
 
 #include <sys/socket.h>
 
@@ -153,12 +154,7 @@ struct mc_session {
 	const char *msg_decider;
 	int in_data;
 	struct evbuffer *in;		/* message bytes not parsed yet */
-	int hstate;			/* header splitter state */
-	struct mp_buf field;		/* current header field, CRs dropped */
-	size_t colon;			/* offset of its ':' + 1, 0 before it */
-	int field_cut;
-	int in_body;
-	struct mp_buf chunk;		/* body bytes for the next BODY packet */
+	struct mc_split split;		/* the stream cut into header fields and body chunks */
 	int eom;			/* mc_eom() called */
 	int want_ready;
 	int out_blocked;

@@ -88,6 +88,7 @@ mc_session_new(mc_list *l, struct event_base *base, mc_verdict_fn on_verdict, mc
 	s->slots = xcalloc(s->n ? s->n : 1, sizeof(*s->slots));
 	s->fire = event_new(base, -1, 0, on_fire, s);
 	s->ready_ev = event_new(base, -1, 0, on_ready_ev, s);
+	mc_split_init(&s->split, MC_FIELD_MAX, MP_CHUNK);
 	s->in = evbuffer_new();
 	return s;
 }
@@ -154,8 +155,7 @@ mc_session_free(mc_session *s)
 	free(s->msg_reply);
 	mp_buf_free(&s->pkt[0]);
 	mp_buf_free(&s->pkt[1]);
-	mp_buf_free(&s->field);
-	mp_buf_free(&s->chunk);
+	mc_split_free(&s->split);
 	if (s->mods)
 		mc_mods_free(s->mods);
 	evbuffer_free(s->in);
