@@ -47,3 +47,8 @@ tests_relay_relay_deliver_tool_LDADD = $(DELIVER_LIBS)
 TESTS += tests/integration/test_relay_deliver.py
 EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py
 tests/integration/test_relay_deliver.log: tests/relay/relay_deliver_tool
+
+# ... and against a private Postfix: byte-identical delivery, STARTTLS encrypt/verify, Cyrus SASL AUTH.
+TESTS += tests/integration/test_relay_postfix.py
+EXTRA_DIST += tests/integration/test_relay_postfix.py
+tests/integration/test_relay_postfix.log: tests/relay/relay_deliver_tool
