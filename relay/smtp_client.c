@@ -401,7 +401,7 @@ conn_connect_next(struct hop_conn *c)
 			struct addrinfo hints;
 			int rc;
 			memset(&hints, 0, sizeof(hints));
-			hints.ai_family = AF_UNSPEC;
+			hints.ai_family = h->addr.family;
 			hints.ai_socktype = SOCK_STREAM;
 			hints.ai_flags = AI_NUMERICSERV;
 			rc = getaddrinfo(h->addr.host, h->addr.port, &hints, &c->ai_list);
