@@ -41,7 +41,8 @@ class ScriptedHop:
     def __init__(self, keywords=("PIPELINING", "8BITMIME", "SIZE 10240000"), lmtp=False,
                  unix_path=None, rcpt_reply=None, data_reply=None, mail_reply=None,
                  ehlo_reply=None, drop_in_data=None, tls=None, auth_users=None,
-                 greeting="220 hop.test ESMTP scripted"):
+                 greeting="220 hop.test ESMTP scripted", data_delay=0,
+                 close_after_message=False):
         self.keywords = list(keywords)
         self.lmtp = lmtp
         self.unix_path = unix_path
@@ -54,11 +55,14 @@ class ScriptedHop:
         self.tls = tls                        # (cert, key): offer STARTTLS
         self.auth_users = auth_users          # {user: password}: offer AUTH PLAIN LOGIN
         self.greeting = greeting
+        self.data_delay = data_delay          # seconds before the reply to the end of data
+        self.close_after_message = close_after_message  # hang up after each message's reply
         self.conns = []
         self.max_parallel = 0
         self._parallel = 0
         self._lock = threading.Lock()
         self._stop = False
+        self._stopped = threading.Event()
         if unix_path:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.bind(unix_path)
@@ -94,6 +98,7 @@ class ScriptedHop:
 
     def __exit__(self, *exc):
         self._stop = True
+        self._stopped.set()
         self.thread.join(5)
         for t in self.threads:
             t.join(10)
@@ -243,12 +248,16 @@ class _Session:
                     c.messages.append(msg)
                     if hop.drop_in_data == "end":
                         return
+                    if hop.data_delay:
+                        hop._stopped.wait(hop.data_delay)     # cut short when the test ends
                     if hop.lmtp:
                         for a in rcpts:
                             self.send(hop.data_reply(a))
                     else:
                         self.send(hop.data_reply(None))
                     mail, rcpts = None, []
+                    if hop.close_after_message:
+                        return
                 elif verb == "RSET":
                     mail, rcpts = None, []
                     self.send("250 2.0.0 Ok")
@@ -296,7 +305,7 @@ def write_conf(directory, relay_host, **keys):
 
 
 def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False,
-            rounds=1, parallel=1, directory=None):
+            rounds=1, parallel=1, directory=None, timeout_cap=0, kill_ms=0):
     """Run relay_deliver_tool; returns (results {(job, rcpt): (state, reply)}, lines, stderr)."""
     d = directory or tempfile.mkdtemp(prefix="postern-relay-")
     mpath = os.path.join(d, "message")
@@ -308,6 +317,10 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
         with open(rpath, "wb") as f:
             f.write(received)
         cmd += ["-r", rpath]
+    if timeout_cap:
+        cmd += ["-T", str(timeout_cap)]
+    if kill_ms:
+        cmd += ["-k", str(kill_ms)]
     if eight:
         cmd.append("-8")
     if utf8:

@@ -287,6 +287,33 @@ class RelayDeliverTest(unittest.TestCase):
                          ["EHLO", "MAIL", "RSET", "MAIL", "RSET", "MAIL"])
         self.assertEqual(len(hop.messages()), 3)
 
+    def test_kept_connection_closed_meanwhile(self):
+        # The hop hangs up after each message: the next one needs a new connection,
+        # whether the relay notices the close while idle or only when its RSET fails.
+        with ScriptedHop(close_after_message=True) as hop:
+            res = self.run_tool(hop, rounds=2)
+        self.assertOutcome(res, "1.1", R1, "delivered", "250 2.0.0 Ok: queued as X")
+        self.assertOutcome(res, "2.1", R1, "delivered", "250 2.0.0 Ok: queued as X")
+        self.assertEqual(len(hop.conns), 2)
+        self.assertEqual(len(hop.messages()), 2)
+
+    def test_timeout_at_end_of_data(self):
+        # Every stage's timeout capped at 3 s; the hop answers the end of data after 120 s.
+        with ScriptedHop(data_delay=120) as hop:
+            res = self.run_tool(hop, timeout_cap=3)
+        for r in (R1, R2):
+            self.assertOutcome(res, "1.1", r, "deferred",
+                               "4.4.2 conversation with %s timed out while sending end of data"
+                               % hop.desc)
+
+    def test_shutdown_with_a_job_in_flight(self):
+        # relay_hop_free() after 2 s, whatever stage the job reached: the hop never answers in time.
+        with ScriptedHop(data_delay=120) as hop:
+            res = self.run_tool(hop, kill_ms=2000)
+        for r in (R1, R2):
+            self.assertOutcome(res, "1.1", r, "deferred",
+                               "4.3.2 delivery stopped: the relay is shutting down")
+
     def test_concurrency_limit(self):
         with ScriptedHop() as hop:
             res = self.run_tool(hop, parallel=6, keys={"relay_concurrency": "2"})
