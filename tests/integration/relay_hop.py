@@ -25,6 +25,8 @@ TOP_SRCDIR = os.path.abspath(os.environ.get(
 TOP_BUILDDIR = os.path.abspath(os.environ.get("top_builddir", TOP_SRCDIR))
 TOOL = os.path.join(TOP_BUILDDIR, "tests", "relay", "relay_deliver_tool")
 TIMEOUT = 120       # generous: the machine is shared and may be loaded
+# What ASan, LSan and UBSan (--enable-sanitizers) print: any of them fails the test.
+CHECKER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 class Conn:
@@ -332,6 +334,9 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
     err = p.stderr.decode("utf-8", "replace")
     if p.returncode != 0:
         raise AssertionError("relay_deliver_tool exited %d:\n%s%s" % (p.returncode, out, err))
+    for mark in CHECKER_MARKS:
+        if mark in err:
+            raise AssertionError("relay_deliver_tool: %s\n%s" % (mark, err))
     results = {}
     lines = out.splitlines()
     for line in lines:
@@ -339,3 +344,26 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
         if len(parts) >= 3 and parts[0][0].isdigit():
             results[(parts[0], parts[1])] = (parts[2], parts[3] if len(parts) > 3 else "")
     return results, lines, err
+
+
+def main():
+    """Run the calling script's unittest cases; last line "N passed, M failed"; exit 0, 1 or 77."""
+    import sys
+    import unittest
+    if not os.access(TOOL, os.X_OK):
+        print("SKIP: %s is not built" % TOOL)
+        sys.exit(77)
+    mod = sys.modules["__main__"]
+    loader = unittest.defaultTestLoader
+    suite = (loader.loadTestsFromNames(sys.argv[1:], mod) if len(sys.argv) > 1
+             else loader.loadTestsFromModule(mod))
+    t0 = time.time()
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    skipped = len(result.skipped)
+    if skipped:
+        print("%d skipped" % skipped)
+    print("runtime %.1f s" % (time.time() - t0))
+    print("%d passed, %d failed" % (result.testsRun - failed - skipped, failed))
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)

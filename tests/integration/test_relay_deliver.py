@@ -14,7 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relay_hop  # noqa: E402
 from relay_hop import ScriptedHop, deliver, write_conf  # noqa: E402
-import smtpd  # noqa: E402  (make_cert, main's "N passed, M failed")
+import smtpd  # noqa: E402  (make_cert)
 
 SENDER = "<alice@example.com>"
 R1, R2 = "<bob@example.org>", "<carol@example.org>"
@@ -325,7 +325,4 @@ class RelayDeliverTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not os.access(relay_hop.TOOL, os.X_OK):
-        print("SKIP: %s is not built" % relay_hop.TOOL)
-        sys.exit(77)
-    smtpd.main()
+    relay_hop.main()
