@@ -64,6 +64,13 @@ static const struct config_key config_keys[] = {
 	K(policy_attachment_type_mismatch, CT_BOOL, "yes"),
 	K(policy_max_mime_parts, CT_UINT, "1000"),
 	K(policy_max_mime_depth, CT_UINT, "32"),
+	/* postern-relay: the queue side (the next hop's keys sit with the delivery client's). */
+	K(relay_user, CT_STR, "postern"),
+	K(relay_backoff_min, CT_DURATION, "300s"),
+	K(relay_backoff_max, CT_DURATION, "4000s"),
+	K(relay_max_queue_lifetime, CT_DURATION, "5d"),
+	K(relay_bounce, CT_BOOL, "yes"),
+	K(relay_status_lifetime, CT_DURATION, "7d"),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -110,7 +117,7 @@ config_parse_scaled(const char *s, uint64_t (*mult)(char), uint64_t *out)
 static uint64_t
 config_time_unit(char c)
 {
-	return c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : 0;
+	return c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
 }
 
 static uint64_t
@@ -199,7 +206,7 @@ config_set(postern_config *cfg, const struct config_key *k, const char *v)
 		return config_parse_uint(v, (unsigned *)field) ? "expected a whole number" : NULL;
 	case CT_DURATION:
 		return config_parse_duration(v, (unsigned *)field) ?
-		    "expected a duration (number with optional s, m or h)" : NULL;
+		    "expected a duration (number with optional s, m, h or d)" : NULL;
 	case CT_SIZE:
 		return config_parse_size(v, (uint64_t *)field) ?
 		    "expected a size (bytes, or number with k or m)" : NULL;

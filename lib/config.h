@@ -58,6 +58,13 @@ typedef struct postern_config {
 	int policy_attachment_type_mismatch;
 	unsigned policy_max_mime_parts;
 	unsigned policy_max_mime_depth;
+	/* Relay (queue side). */
+	char *relay_user;		/* drop privileges to this user after start-up */
+	unsigned relay_backoff_min;	/* seconds */
+	unsigned relay_backoff_max;
+	unsigned relay_max_queue_lifetime;
+	int relay_bounce;
+	unsigned relay_status_lifetime;
 
 	struct config_extra *extras;
 	size_t nextras;
