@@ -64,6 +64,12 @@ static const struct config_key config_keys[] = {
 	K(policy_attachment_type_mismatch, CT_BOOL, "yes"),
 	K(policy_max_mime_parts, CT_UINT, "1000"),
 	K(policy_max_mime_depth, CT_UINT, "32"),
+	K(relay_host, CT_STR, ""),
+	K(relay_helo_name, CT_STR, ""),
+	E(relay_tls, "may", "none|may|encrypt|verify"),
+	K(relay_tls_ca_file, CT_STR, ""),
+	K(relay_auth_file, CT_STR, ""),
+	K(relay_concurrency, CT_UINT, "20"),
 	/* postern-relay: the queue side (the next hop's keys sit with the delivery client's). */
 	K(relay_user, CT_STR, "postern"),
 	K(relay_backoff_min, CT_DURATION, "300s"),
@@ -343,6 +349,22 @@ config_build(const char *path, FILE *f, char *err, size_t errlen)
 		host[sizeof(host) - 1] = '\0';
 		free(cfg->smtpd_hostname);
 		cfg->smtpd_hostname = xstrdup(host);
+	}
+	if (cfg->relay_helo_name[0] == '\0') {
+		free(cfg->relay_helo_name);
+		cfg->relay_helo_name = xstrdup(cfg->smtpd_hostname);
+	}
+	if (cfg->relay_concurrency == 0) {
+		snprintf(err, errlen, "%s: relay_concurrency must be at least 1",
+		    path ? path : "defaults");
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->relay_backoff_min == 0 || cfg->relay_backoff_max < cfg->relay_backoff_min) {
+		snprintf(err, errlen, "%s: relay_backoff_min must be at least 1s and at most "
+		    "relay_backoff_max", path ? path : "defaults");
+		config_free(cfg);
+		return NULL;
 	}
 	if (cfg->smtpd_require_tls < 0)
 		cfg->smtpd_require_tls = cfg->smtpd_tls_cert_file[0] != '\0';

@@ -45,6 +45,10 @@ test_relay_queue_keys(void **state)
 	assert_null(parse("relay_max_queue_lifetime = 5w\n", err));
 	assert_string_equal(err, "t.conf:1: bad value \"5w\" for relay_max_queue_lifetime: "
 	    "expected a duration (number with optional s, m, h or d)");
+	assert_null(parse("relay_backoff_min = 10m\nrelay_backoff_max = 5m\n", err));
+	assert_string_equal(err, "t.conf: relay_backoff_min must be at least 1s and at most "
+	    "relay_backoff_max");
+	assert_null(parse("relay_backoff_min = 0\n", err));
 }
 
 static void
@@ -71,7 +75,53 @@ test_defaults(void **state)
 	assert_string_equal(c->policy_alignment, "strict");
 	assert_string_equal(c->policy_modules, "");
 	assert_true(c->smtpd_hostname[0] != '\0');
+	assert_string_equal(c->relay_host, "");	/* nothing relayed unless asked */
+	assert_string_equal(c->relay_helo_name, c->smtpd_hostname);
+	assert_string_equal(c->relay_tls, "may");
+	assert_string_equal(c->relay_tls_ca_file, "");
+	assert_string_equal(c->relay_auth_file, "");
+	assert_int_equal(c->relay_concurrency, 20);
 	config_free(c);
+}
+
+static void
+test_relay_keys(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse(
+	    "smtpd_hostname = gw.example.com\n"
+	    "relay_host = [mx.example.com]:587\n"
+	    "relay_tls = verify\n"
+	    "relay_tls_ca_file = /etc/ca.pem\n"
+	    "relay_auth_file = /etc/postern/relay-auth\n"
+	    "relay_concurrency = 3\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->relay_host, "[mx.example.com]:587");
+	assert_string_equal(c->relay_helo_name, "gw.example.com");	/* follows smtpd_hostname */
+	assert_string_equal(c->relay_tls, "verify");
+	assert_string_equal(c->relay_tls_ca_file, "/etc/ca.pem");
+	assert_string_equal(c->relay_auth_file, "/etc/postern/relay-auth");
+	assert_int_equal(c->relay_concurrency, 3);
+	config_free(c);
+
+	c = parse("smtpd_hostname = gw.example.com\nrelay_helo_name = out.example.com\n", err);
+	assert_non_null(c);
+	assert_string_equal(c->relay_helo_name, "out.example.com");
+	config_free(c);
+
+	c = parse("relay_tls = sometimes\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf:1: bad value \"sometimes\" for relay_tls: "
+	    "value must be one of none|may|encrypt|verify");
+	c = parse("\nrelay_concurrency = lots\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf:2: bad value \"lots\" for relay_concurrency: "
+	    "expected a whole number");
+	c = parse("relay_concurrency = 0\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf: relay_concurrency must be at least 1");
 }
 
 static void
@@ -249,6 +299,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_relay_queue_keys),
 		cmocka_unit_test(test_values_and_units),
+		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_module_extras),
