@@ -23,21 +23,27 @@ check_PROGRAMS += tests/unit/test_spool_read tests/unit/test_relay_journal \
 	tests/unit/test_relay_dsn tests/unit/test_relay_backoff
 TESTS += tests/unit/test_spool_read tests/unit/test_relay_journal \
 	tests/unit/test_relay_dsn tests/unit/test_relay_backoff
-RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/relay \
+RELAYQ_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/relay \
 	-I$(top_srcdir)/frontend
 tests_unit_test_spool_read_SOURCES = tests/unit/test_spool_read.c
-tests_unit_test_spool_read_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_spool_read_CFLAGS = $(RELAYQ_TEST_CFLAGS)
 tests_unit_test_spool_read_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_journal_SOURCES = tests/unit/test_relay_journal.c
-tests_unit_test_relay_journal_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_journal_CFLAGS = $(RELAYQ_TEST_CFLAGS)
 tests_unit_test_relay_journal_LDADD = $(QUEUE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_dsn_SOURCES = tests/unit/test_relay_dsn.c
-tests_unit_test_relay_dsn_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_dsn_CFLAGS = $(RELAYQ_TEST_CFLAGS)
 tests_unit_test_relay_dsn_LDADD = $(QUEUE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_backoff_SOURCES = tests/unit/test_relay_backoff.c
-tests_unit_test_relay_backoff_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_backoff_CFLAGS = $(RELAYQ_TEST_CFLAGS)
 tests_unit_test_relay_backoff_LDADD = $(QUEUE_LIBS) $(CMOCKA_LIBS)
 endif
+
+# postern-relay: the queue (above) with the delivery client (relay/deliver.mk).
+sbin_PROGRAMS += relay/postern-relay
+relay_postern_relay_SOURCES = relay/main.c
+relay_postern_relay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+relay_postern_relay_LDADD = $(QUEUE_LIBS) $(DELIVER_LIBS)
 
 # The spool header and journal fuzz targets' seeds replay under gcc in make check.
 check_PROGRAMS += tests/fuzz/regress_spool_read tests/fuzz/regress_relay_journal

@@ -1,0 +1,245 @@
+/* hop.c - the next hop as configured: relay_host, TLS policy, AUTH credentials, and the FIFO of jobs over a bounded pool of connections. */
+#include "hop_int.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOP_AUTH_FILE_MAX	4096
+
+/* Wipe and free a secret. */
+static void
+hop_free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* relay_auth_file: one "username password" line; blank lines and # comments allowed around it. */
+static int
+hop_read_auth(relay_hop *h, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	int lineno = 0, rc = -1;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "relay_auth_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *p = line, *user, *pass, *e;
+
+		lineno++;
+		total += (size_t)n;
+		if (total > HOP_AUTH_FILE_MAX) {
+			snprintf(err, errlen, "%s:%d: file larger than %d bytes", path, lineno,
+			    HOP_AUTH_FILE_MAX);
+			goto out;
+		}
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", path, lineno);
+			goto out;
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (h->auth_user != NULL) {
+			snprintf(err, errlen, "%s:%d: more than one \"username password\" line",
+			    path, lineno);
+			goto out;
+		}
+		user = p;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		if (*p)
+			*p++ = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		pass = p;
+		/* Trailing blanks are not part of a password anyone meant to type. */
+		e = pass + strlen(pass);
+		while (e > pass && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*pass == '\0') {
+			snprintf(err, errlen, "%s:%d: expected \"username password\"", path, lineno);
+			goto out;
+		}
+		h->auth_user = xstrdup(user);
+		h->auth_pass = xstrdup(pass);
+	}
+	if (h->auth_user == NULL) {
+		snprintf(err, errlen, "%s: no \"username password\" line", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (line != NULL) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	fclose(f);
+	return rc;
+}
+
+relay_hop *
+relay_hop_new(struct event_base *base, const struct postern_config *cfg, char *err, size_t errlen)
+{
+	relay_hop *h = xcalloc(1, sizeof(*h));
+	char why[256];
+
+	h->base = base;
+	TAILQ_INIT(&h->conns);
+	TAILQ_INIT(&h->waiting);
+	if (cfg->relay_host[0] == '\0') {
+		snprintf(err, errlen, "relay_host is not set");
+		goto fail;
+	}
+	if (hop_addr_parse(cfg->relay_host, &h->addr, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "relay_host \"%.200s\": %s", cfg->relay_host, why);
+		goto fail;
+	}
+	h->helo = xstrdup(cfg->relay_helo_name[0] ? cfg->relay_helo_name : cfg->smtpd_hostname);
+	if (strcmp(cfg->relay_tls, "none") == 0)
+		h->tls_mode = HOP_TLS_NONE;
+	else if (strcmp(cfg->relay_tls, "encrypt") == 0)
+		h->tls_mode = HOP_TLS_ENCRYPT;
+	else if (strcmp(cfg->relay_tls, "verify") == 0)
+		h->tls_mode = HOP_TLS_VERIFY;
+	else
+		h->tls_mode = HOP_TLS_MAY;
+	if (h->tls_mode != HOP_TLS_NONE && !h->addr.is_unix &&
+	    (h->tls = client_tls_new(h->tls_mode == HOP_TLS_VERIFY, cfg->relay_tls_ca_file,
+	    err, errlen)) == NULL)
+		goto fail;
+	if (cfg->relay_auth_file[0] != '\0' && hop_read_auth(h, cfg->relay_auth_file, err, errlen) != 0)
+		goto fail;
+	h->concurrency = cfg->relay_concurrency ? cfg->relay_concurrency : 1;
+	return h;
+fail:
+	client_tls_free(h->tls);
+	free(h->helo);
+	hop_free_secret(h->auth_user);
+	hop_free_secret(h->auth_pass);
+	free(h);
+	return NULL;
+}
+
+void
+relay_hop_deliver(relay_hop *h, struct relay_job *job, relay_done_fn done, void *arg)
+{
+	struct hop_wait *w = xcalloc(1, sizeof(*w));
+
+	w->job = job;
+	w->done = done;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&h->waiting, w, link);
+	h->nwaiting++;
+	hop_dispatch(h);
+}
+
+unsigned
+relay_hop_active(const relay_hop *h)
+{
+	return h->nconns + h->nwaiting;
+}
+
+void
+hop_requeue_front(relay_hop *h, struct hop_wait *w)
+{
+	TAILQ_INSERT_HEAD(&h->waiting, w, link);
+	h->nwaiting++;
+}
+
+void
+hop_job_done(relay_hop *h, struct hop_wait *w)
+{
+	(void)h;
+	w->done(w->arg, w->job, h->addr.desc);
+	free(w);
+}
+
+/* Give waiting jobs to idle connections first (newest idle first: warm TLS), then to new ones. */
+void
+hop_dispatch(relay_hop *h)
+{
+	while (!h->freeing && !TAILQ_EMPTY(&h->waiting)) {
+		struct hop_wait *w = TAILQ_FIRST(&h->waiting);
+		struct hop_conn *c, *idle = NULL;
+
+		TAILQ_FOREACH(c, &h->conns, link)
+			if (c->state == CS_IDLE && c->w == NULL)
+				idle = c;
+		if (idle == NULL && h->nconns >= h->concurrency)
+			return;
+		TAILQ_REMOVE(&h->waiting, w, link);
+		h->nwaiting--;
+		if (idle != NULL) {
+			idle->w = w;
+			conn_enter(idle);
+			tx_start(idle);
+			conn_leave(idle);
+		} else {
+			(void)conn_new(h, w);
+		}
+	}
+}
+
+void
+relay_hop_free(relay_hop *h)
+{
+	struct hop_conn *c;
+	struct hop_wait *w;
+	char reason[512];
+
+	if (h == NULL)
+		return;
+	h->freeing = 1;
+	deliver_reason(reason, sizeof(reason), DR_SHUTDOWN);
+	while ((c = TAILQ_FIRST(&h->conns)) != NULL) {
+		if ((w = c->w) != NULL) {
+			c->w = NULL;
+			for (size_t i = 0; i < w->job->nrcpts; i++) {
+				struct relay_rcpt *r = &w->job->rcpts[i];
+				if (r->state == RELAY_RCPT_PENDING) {
+					r->state = RELAY_RCPT_DEFERRED;
+					xstrlcpy(r->reply, reason, sizeof(r->reply));
+				}
+			}
+			log_info("%s: delivery to %s stopped: shutting down", w->job->id, h->addr.desc);
+			tx_clear(c);
+			conn_close(c, 0);
+			hop_job_done(h, w);
+		} else {
+			conn_close(c, 1);
+		}
+	}
+	while ((w = TAILQ_FIRST(&h->waiting)) != NULL) {
+		TAILQ_REMOVE(&h->waiting, w, link);
+		h->nwaiting--;
+		for (size_t i = 0; i < w->job->nrcpts; i++) {
+			struct relay_rcpt *r = &w->job->rcpts[i];
+			if (r->state == RELAY_RCPT_PENDING) {
+				r->state = RELAY_RCPT_DEFERRED;
+				xstrlcpy(r->reply, reason, sizeof(r->reply));
+			}
+		}
+		hop_job_done(h, w);
+	}
+	client_tls_free(h->tls);
+	free(h->helo);
+	hop_free_secret(h->auth_user);
+	hop_free_secret(h->auth_pass);
+	free(h);
+}
