@@ -56,3 +56,11 @@ tests_fuzz_regress_relay_journal_SOURCES = tests/fuzz/fuzz_relay_journal.c tests
 tests_fuzz_regress_relay_journal_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/relay_journal"'
 tests_fuzz_regress_relay_journal_LDADD = $(QUEUE_LIBS)
+
+# Integration: postern-relay against a scripted next hop (tests/integration/relay.py),
+# and the kill -9 test with postern-smtpd feeding the spool.
+TESTS += tests/integration/test_relay_queue.py tests/integration/test_relay_kill.py
+EXTRA_DIST += tests/integration/relay.py tests/integration/test_relay_queue.py \
+	tests/integration/test_relay_kill.py
+tests/integration/test_relay_queue.log: relay/postern-relay tools/postern-queue
+tests/integration/test_relay_kill.log: relay/postern-relay tools/postern-queue frontend/postern-smtpd
