@@ -249,12 +249,13 @@ class Relay:
     def start(self):
         if self._logf is None:
             self._logf = open(self.log_path, "ab")
+        starts = self.log_text().count("queue: ")
         self.proc = subprocess.Popen(harness.WRAPPER + [RELAY_BIN, "-c", self.conf_path, "-d"],
                                      stdin=subprocess.DEVNULL, stdout=self._logf,
                                      stderr=self._logf, cwd=self.dir)
         _RUNNING.add(self)
         # Ready once the startup scan is done (it logs the queue's size).
-        self.wait_log("queue: ", timeout=10.0, count=self.log_text().count("queue: ") + 1)
+        self.wait_log("queue: ", timeout=10.0, count=starts + 1)
         return self
 
     def kill9(self):
