@@ -42,3 +42,13 @@ check_PROGRAMS += tests/relay/relay_deliver_tool
 tests_relay_relay_deliver_tool_SOURCES = tests/relay/relay_deliver_tool.c
 tests_relay_relay_deliver_tool_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/relay
 tests_relay_relay_deliver_tool_LDADD = $(DELIVER_LIBS)
+
+# The delivery client against a scripted SMTP/LMTP next hop (tests/integration/relay_hop.py).
+TESTS += tests/integration/test_relay_deliver.py
+EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py doc/postern-relay-delivery.inc
+tests/integration/test_relay_deliver.log: tests/relay/relay_deliver_tool
+
+# ... and against a private Postfix: byte-identical delivery, STARTTLS encrypt/verify, Cyrus SASL AUTH.
+TESTS += tests/integration/test_relay_postfix.py
+EXTRA_DIST += tests/integration/test_relay_postfix.py
+tests/integration/test_relay_postfix.log: tests/relay/relay_deliver_tool

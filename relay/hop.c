@@ -155,6 +155,20 @@ relay_hop_active(const relay_hop *h)
 	return h->nconns + h->nwaiting;
 }
 
+int
+hop_timeout(const relay_hop *h, int seconds)
+{
+	if (h->timeout_cap > 0 && (unsigned)seconds > h->timeout_cap)
+		return (int)h->timeout_cap;
+	return seconds;
+}
+
+void
+hop_set_timeout_cap(relay_hop *h, unsigned seconds)
+{
+	h->timeout_cap = seconds;
+}
+
 void
 hop_requeue_front(relay_hop *h, struct hop_wait *w)
 {

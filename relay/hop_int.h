@@ -97,6 +97,7 @@ struct relay_hop {
 	TAILQ_HEAD(, hop_wait) waiting;
 	unsigned nwaiting;
 	int freeing;
+	unsigned timeout_cap;	/* tests: no stage waits longer than this (0: no cap) */
 };
 
 /* hop.c */
@@ -104,6 +105,10 @@ void hop_dispatch(relay_hop *h);
 /* Report w's job (every recipient decided) and free w; h and the connection may be gone afterwards. */
 void hop_job_done(relay_hop *h, struct hop_wait *w);
 void hop_requeue_front(relay_hop *h, struct hop_wait *w);
+/* A stage's timeout after the tests' cap. */
+int hop_timeout(const relay_hop *h, int seconds);
+/* For tests (relay_deliver_tool -T): make every timeout at most seconds. */
+void hop_set_timeout_cap(relay_hop *h, unsigned seconds);
 
 /* smtp_client.c: the connection and the session up to a ready transaction. */
 struct hop_conn *conn_new(relay_hop *h, struct hop_wait *w);

@@ -68,7 +68,7 @@ conn_set_state(struct hop_conn *c, enum conn_state st, int timeout)
 	c->state = st;
 	if (c->ev_timer != NULL) {
 		if (timeout > 0) {
-			struct timeval tv = { timeout, 0 };
+			struct timeval tv = { hop_timeout(c->h, timeout), 0 };
 			event_add(c->ev_timer, &tv);
 		} else {
 			event_del(c->ev_timer);
@@ -370,7 +370,7 @@ conn_try(struct hop_conn *c, const struct sockaddr *sa, socklen_t salen, int fam
 		return 1;
 	}
 	if (errno == EINPROGRESS) {
-		struct timeval tv = { HOP_CONNECT_TIMEOUT, 0 };
+		struct timeval tv = { hop_timeout(c->h, HOP_CONNECT_TIMEOUT), 0 };
 		event_add(c->ev_write, NULL);
 		event_add(c->ev_timer, &tv);
 		return 1;
@@ -401,7 +401,7 @@ conn_connect_next(struct hop_conn *c)
 			struct addrinfo hints;
 			int rc;
 			memset(&hints, 0, sizeof(hints));
-			hints.ai_family = AF_UNSPEC;
+			hints.ai_family = h->addr.family;
 			hints.ai_socktype = SOCK_STREAM;
 			hints.ai_flags = AI_NUMERICSERV;
 			rc = getaddrinfo(h->addr.host, h->addr.port, &hints, &c->ai_list);
@@ -710,7 +710,7 @@ conn_on_write(evutil_socket_t fd, short what, void *arg)
 				conn_abort(c, DR_LOST, NULL);
 			} else if (c->state == CS_BODY) {
 				/* Progress resets the transfer timeout. */
-				struct timeval tv = { HOP_DATA_XFER_TIMEOUT, 0 };
+				struct timeval tv = { hop_timeout(c->h, HOP_DATA_XFER_TIMEOUT), 0 };
 				event_add(c->ev_timer, &tv);
 				if (rc == 0)
 					event_add(c->ev_write, NULL);	/* more body to read from the spool */

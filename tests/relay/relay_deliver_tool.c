@@ -11,12 +11,13 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "hop_int.h"	/* hop_set_timeout_cap() */
 #include "log.h"
 #include "xalloc.h"
 
 /*
  * usage: relay_deliver_tool -c CONF -m MESSAGE [-r RECEIVED] [-8] [-u]
- *            [-n ROUNDS] [-p PARALLEL] [-v] SENDER RCPT...
+ *            [-n ROUNDS] [-p PARALLEL] [-T SECONDS] [-k MS] [-v] SENDER RCPT...
  * The whole MESSAGE file is the message (as the spool holds it after its
  * header block); RECEIVED is a file with the Received: header to send
  * first. Each round submits PARALLEL jobs of the same message at once and
@@ -24,7 +25,9 @@
  * connections are reused. Output, one line per recipient of each job:
  *   ROUND.JOB RCPT STATE REPLY
  * then "active N" after the rounds (what relay_hop_active() says once all
- * jobs are done: kept connections) and "hop DESC".
+ * jobs are done: kept connections) and "hop DESC". -T caps every
+ * timeout of the hop; -k calls relay_hop_free() MS milliseconds after the
+ * first round started, with whatever is in flight.
  */
 
 static const char *state_names[] = { "pending", "delivered", "deferred", "failed" };
@@ -32,6 +35,7 @@ static const char *state_names[] = { "pending", "delivered", "deferred", "failed
 struct tool {
 	struct event_base *base;
 	relay_hop *hop;
+	int freed;
 	unsigned left;
 	char hopdesc[512];
 };
@@ -49,6 +53,18 @@ tool_done(void *arg, struct relay_job *job, const char *hop)
 	snprintf(t->hopdesc, sizeof(t->hopdesc), "%s", hop);
 	if (--t->left == 0)
 		event_base_loopbreak(t->base);
+}
+
+static void
+tool_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct tool *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->freed = 1;
+	relay_hop_free(t->hop);
+	event_base_loopbreak(t->base);
 }
 
 static char *
@@ -78,14 +94,15 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *msg = NULL, *rcvd = NULL;
 	int opt, eight = 0, utf8 = 0, fd;
-	unsigned rounds = 1, parallel = 1, r, p;
+	unsigned rounds = 1, parallel = 1, cap = 0, kill_ms = 0, r, p;
+	struct event *kill_ev = NULL;
 	char err[CONFIG_ERR_MAX];
 	postern_config *cfg;
 	struct tool t;
 	struct stat st;
 	char *received = NULL;
 
-	while ((opt = getopt(argc, argv, "c:m:r:8un:p:v")) != -1) {
+	while ((opt = getopt(argc, argv, "c:m:r:8un:p:T:k:v")) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 'm': msg = optarg; break;
@@ -94,13 +111,15 @@ main(int argc, char **argv)
 		case 'u': utf8 = 1; break;
 		case 'n': rounds = (unsigned)atoi(optarg); break;
 		case 'p': parallel = (unsigned)atoi(optarg); break;
+		case 'T': cap = (unsigned)atoi(optarg); break;
+		case 'k': kill_ms = (unsigned)atoi(optarg); break;
 		case 'v': log_set_debug(1); break;
 		default: return 2;
 		}
 	}
 	if (conf == NULL || msg == NULL || argc - optind < 2 || rounds == 0 || parallel == 0) {
 		fprintf(stderr, "usage: relay_deliver_tool -c CONF -m MESSAGE [-r RECEIVED] [-8] [-u] "
-		    "[-n ROUNDS] [-p PARALLEL] [-v] SENDER RCPT...\n");
+		    "[-n ROUNDS] [-p PARALLEL] [-T SECONDS] [-k MS] [-v] SENDER RCPT...\n");
 		return 2;
 	}
 	log_init("relay_deliver_tool", LOG_DEST_STDERR);
@@ -120,7 +139,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "relay_hop_new: %s\n", err);
 		return 2;
 	}
-	for (r = 0; r < rounds; r++) {
+	if (cap > 0)
+		hop_set_timeout_cap(t.hop, cap);
+	if (kill_ms > 0) {
+		struct timeval tv = { kill_ms / 1000, (kill_ms % 1000) * 1000 };
+		kill_ev = evtimer_new(t.base, tool_kill, &t);
+		evtimer_add(kill_ev, &tv);
+	}
+	for (r = 0; r < rounds && !t.freed; r++) {
 		struct relay_job *jobs = xcalloc(parallel, sizeof(*jobs));
 		char (*ids)[32] = xcalloc(parallel, sizeof(*ids));
 
@@ -150,9 +176,13 @@ main(int argc, char **argv)
 		free(jobs);
 		free(ids);
 	}
-	printf("active %u\n", relay_hop_active(t.hop));
+	if (!t.freed) {
+		printf("active %u\n", relay_hop_active(t.hop));
+		relay_hop_free(t.hop);
+	}
 	printf("hop %s\n", t.hopdesc);
-	relay_hop_free(t.hop);
+	if (kill_ev != NULL)
+		event_free(kill_ev);
 	event_base_free(t.base);
 	config_free(cfg);
 	free(received);
