@@ -31,12 +31,21 @@ HOSTNAME = "relay.postern.test"
 SLOW = harness.SLOW
 
 
+_last = [0, 0]
+
+
 def uuid7():
-    """A UUIDv7 text id (RFC 9562), as postern-smtpd names spool files."""
+    """A UUIDv7 text id (RFC 9562), as postern-smtpd names spool files: a 12-bit
+    counter in rand_a keeps the ids of one millisecond in creation order."""
     ms = int(time.time() * 1000)
-    rand = random.getrandbits(74)
-    rand_a = rand >> 62
-    rand_b = rand & ((1 << 62) - 1)
+    if ms <= _last[0]:
+        ms, rand_a = _last[0], _last[1] + 1
+        if rand_a > 0xfff:
+            ms, rand_a = ms + 1, 0
+    else:
+        rand_a = 0
+    _last[0], _last[1] = ms, rand_a
+    rand_b = random.getrandbits(62)
     v = (ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
     h = "%032x" % v
     return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
