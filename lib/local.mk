@@ -6,6 +6,7 @@ lib_libpostern_a_SOURCES = \
 	lib/reply.c lib/reply.h \
 	lib/config.c lib/config.h \
 	lib/accounts.c lib/accounts.h \
+	lib/spool_read.c lib/spool_read.h \
 	lib/endpoint.c lib/endpoint.h
 lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
 # Every program links the shared library and what it needs.
