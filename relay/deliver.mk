@@ -50,7 +50,7 @@ tests_relay_relay_deliver_tool_LDADD = $(DELIVER_LIBS)
 
 # The delivery client against a scripted SMTP/LMTP next hop (tests/integration/relay_hop.py).
 TESTS += tests/integration/test_relay_deliver.py
-EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py doc/postern-relay-delivery.inc
+EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py
 tests/integration/test_relay_deliver.log: tests/relay/relay_deliver_tool
 
 # ... and against a private Postfix: byte-identical delivery, STARTTLS encrypt/verify, Cyrus SASL AUTH.
