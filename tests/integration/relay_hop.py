@@ -44,7 +44,7 @@ class ScriptedHop:
                  unix_path=None, rcpt_reply=None, data_reply=None, mail_reply=None,
                  ehlo_reply=None, drop_in_data=None, tls=None, auth_users=None,
                  greeting="220 hop.test ESMTP scripted", data_delay=0,
-                 close_after_message=False):
+                 close_after_message=False, auth_mechs="PLAIN LOGIN", starttls_reply=None):
         self.keywords = list(keywords)
         self.lmtp = lmtp
         self.unix_path = unix_path
@@ -55,7 +55,9 @@ class ScriptedHop:
         self.ehlo_reply = ehlo_reply          # e.g. "502 5.5.2 no EHLO here": HELO then
         self.drop_in_data = drop_in_data      # "start": close after 354 and a first read; "end": after the dot
         self.tls = tls                        # (cert, key): offer STARTTLS
-        self.auth_users = auth_users          # {user: password}: offer AUTH PLAIN LOGIN
+        self.auth_users = auth_users          # {user: password}: offer AUTH auth_mechs
+        self.auth_mechs = auth_mechs
+        self.starttls_reply = starttls_reply  # e.g. "454 4.7.0 TLS not available": refuse STARTTLS
         self.greeting = greeting
         self.data_delay = data_delay          # seconds before the reply to the end of data
         self.close_after_message = close_after_message  # hang up after each message's reply
@@ -213,13 +215,16 @@ class _Session:
                     if hop.tls and not self.tls:
                         kws.append("STARTTLS")
                     if hop.auth_users:
-                        kws.append("AUTH PLAIN LOGIN")
+                        kws.append("AUTH " + hop.auth_mechs)
                     lines = ["hop.test"] + kws
                     for i, l in enumerate(lines):
                         self.send("250%s%s" % ("-" if i < len(lines) - 1 else " ", l))
                 elif verb == "HELO":
                     self.send("250 hop.test")
                 elif verb == "STARTTLS":
+                    if hop.starttls_reply:
+                        self.send(hop.starttls_reply)
+                        continue
                     self.send("220 2.0.0 Ready to start TLS")
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ctx.load_cert_chain(*hop.tls)

@@ -248,6 +248,54 @@ class RelayDeliverTest(unittest.TestCase):
         self.assertOutcome(res, "1.1", R1, "deferred", "535 5.7.8 Authentication credentials invalid")
         self.assertFalse([c for c in hop.commands() if c.startswith("MAIL")])
 
+    def test_auth_login_when_plain_is_not_offered(self):
+        auth = os.path.join(self.dir, "auth")
+        with open(auth, "w") as f:
+            f.write("relayuser s3cret\n")
+        with ScriptedHop(tls=self.tls_pair(), auth_users={"relayuser": "s3cret"},
+                         auth_mechs="CRAM-MD5 LOGIN") as hop:
+            res = self.run_tool(hop, keys={"relay_tls": "encrypt", "relay_auth_file": auth})
+        self.assertOutcome(res, "1.1", R1, "delivered", "250 2.0.0 Ok: queued as X")
+        self.assertIn("AUTH LOGIN", hop.commands())
+        self.assertEqual(hop.conns[0].auth, [("relayuser", "s3cret", True)])
+
+    def test_auth_without_a_known_mechanism(self):
+        auth = os.path.join(self.dir, "auth")
+        with open(auth, "w") as f:
+            f.write("relayuser s3cret\n")
+        with ScriptedHop(tls=self.tls_pair(), auth_users={"relayuser": "s3cret"},
+                         auth_mechs="CRAM-MD5") as hop:
+            res = self.run_tool(hop, keys={"relay_tls": "encrypt", "relay_auth_file": auth})
+        self.assertOutcome(res, "1.1", R1, "deferred", "4.7.0 relay_auth_file is set but %s "
+                           "offers no AUTH PLAIN or LOGIN" % hop.desc)
+
+    def test_starttls_refused_may_goes_on_in_clear(self):
+        with ScriptedHop(tls=self.tls_pair(), starttls_reply="454 4.7.0 TLS not available") as hop:
+            res = self.run_tool(hop, keys={"relay_tls": "may"})
+        self.assertOutcome(res, "1.1", R1, "delivered", "250 2.0.0 Ok: queued as X")
+        self.assertFalse(any(t for _, _, t in hop.conns[0].commands))
+
+    def test_starttls_refused_encrypt_defers(self):
+        with ScriptedHop(tls=self.tls_pair(), starttls_reply="454 4.7.0 TLS not available") as hop:
+            res = self.run_tool(hop, keys={"relay_tls": "encrypt"})
+        self.assertOutcome(res, "1.1", R1, "deferred", "454 4.7.0 TLS not available")
+        self.assertFalse([c for c in hop.commands() if c.startswith("MAIL")])
+
+    # --- replies ------------------------------------------------------------
+    def test_multi_line_reply_first_line_kept(self):
+        with ScriptedHop(rcpt_reply=lambda a: "550-5.1.1 %s unknown here\r\n550 5.1.1 try elsewhere"
+                         % a) as hop:
+            res = self.run_tool(hop)
+        self.assertOutcome(res, "1.1", R1, "failed", "550 5.1.1 <bob@example.org> unknown here")
+
+    def test_garbled_reply(self):
+        with ScriptedHop(rcpt_reply=lambda a: "OK then") as hop:
+            res = self.run_tool(hop)
+        for r in (R1, R2):
+            self.assertOutcome(res, "1.1", r, "deferred",
+                               "4.5.0 protocol error from %s while sending RCPT TO: "
+                               "malformed reply line" % hop.desc)
+
     # --- LMTP -------------------------------------------------------------
     def test_lmtp_per_recipient_replies(self):
         rcpts = ["<r1@example.org>", "<r2@example.org>", "<gone@example.org>", "<r3@example.org>"]
