@@ -166,7 +166,9 @@ conn_close(struct hop_conn *c, int quit)
 
 	if (c->dead)
 		return;
-	if (quit && c->fd >= 0 && c->state != CS_CONNECT && c->state != CS_TLS_HANDSHAKE) {
+	/* No QUIT when GnuTLS still holds a half-sent record: it wants those bytes first. */
+	if (quit && c->fd >= 0 && c->state != CS_CONNECT && c->state != CS_TLS_HANDSHAKE &&
+	    c->tls_wlen == 0) {
 		/* One try, never waiting: the next hop's 221 adds nothing. */
 		evbuffer_drain(c->out, evbuffer_get_length(c->out));
 		evbuffer_add(c->out, "QUIT\r\n", 6);
@@ -402,7 +404,10 @@ conn_on_write(evutil_socket_t fd, short what, void *arg)
 		if (!c->dead) {
 			rc = conn_flush(c);
 			if (rc < 0) {
-				conn_abort(c, DR_LOST, NULL);
+				/* The hop may have said why before it closed (552 mid-body): read that first. */
+				conn_on_read(c->fd, EV_READ, c);
+				if (!c->dead)
+					conn_abort(c, DR_LOST, NULL);
 			} else if (c->state == CS_BODY) {
 				/* Progress resets the transfer timeout. */
 				struct timeval tv = { hop_timeout(c->h, HOP_DATA_XFER_TIMEOUT), 0 };

@@ -53,7 +53,9 @@ class ScriptedHop:
         self.data_reply = data_reply or (lambda addr: "250 2.0.0 Ok: queued as X")
         self.mail_reply = mail_reply or "250 2.1.0 Ok"
         self.ehlo_reply = ehlo_reply          # e.g. "502 5.5.2 no EHLO here": HELO then
-        self.drop_in_data = drop_in_data      # "start": close after 354 and a first read; "end": after the dot
+        # "start": close after 354 and a first read; "end": close after the dot;
+        # "reject": 552 after a first read of the message, without waiting for the dot.
+        self.drop_in_data = drop_in_data
         self.tls = tls                        # (cert, key): offer STARTTLS
         self.auth_users = auth_users          # {user: password}: offer AUTH auth_mechs
         self.auth_mechs = auth_mechs
@@ -251,6 +253,12 @@ class _Session:
                     if hop.drop_in_data == "start":
                         self._fill()
                         return
+                    if hop.drop_in_data == "reject":
+                        # Refuse mid-message, then swallow the rest until the client hangs up.
+                        self._fill()
+                        self.send("552 5.3.4 Message size exceeds fixed limit")
+                        while True:
+                            self._fill()
                     msg = self.data()
                     c.messages.append(msg)
                     if hop.drop_in_data == "end":

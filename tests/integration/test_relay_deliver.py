@@ -127,6 +127,13 @@ class RelayDeliverTest(unittest.TestCase):
             self.assertRegex(reply, r"^4\.4\.2 lost connection with \[127\.0\.0\.1\]:\d+ while "
                                     r"sending (message body|end of data)$")
 
+    def test_refused_mid_data(self):
+        big = (b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n") * 2000
+        with ScriptedHop(drop_in_data="reject") as hop:
+            res = self.run_tool(hop, message=big)
+        for r in (R1, R2):
+            self.assertOutcome(res, "1.1", r, "failed", "552 5.3.4 Message size exceeds fixed limit")
+
     # --- extensions -----------------------------------------------------
     def test_pipelining_one_write(self):
         with ScriptedHop(keywords=["PIPELINING"]) as hop:
