@@ -226,6 +226,17 @@ class RelayDeliverTest(unittest.TestCase):
                           ("MAIL FROM:%s SIZE=%d" % (SENDER, len(MESSAGE)), True)])
         self.assertEqual(hop.messages(), [MESSAGE])
 
+    def test_dropped_mid_data_over_tls(self):
+        # The same over TLS: the error comes from GnuTLS, the outcome is the same.
+        big = (b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n") * 2000
+        with ScriptedHop(tls=self.tls_pair(), drop_in_data="start") as hop:
+            res = self.run_tool(hop, message=big, keys={"relay_tls": "encrypt"})
+        for r in (R1, R2):
+            state, reply = res[("1.1", r)]
+            self.assertEqual(state, "deferred")
+            self.assertRegex(reply, r"^4\.4\.2 lost connection with \[127\.0\.0\.1\]:\d+ while "
+                                    r"sending (message body|end of data)$")
+
     def test_auth_never_in_clear(self):
         auth = os.path.join(self.dir, "auth")
         with open(auth, "w") as f:
