@@ -6,6 +6,7 @@ relay_libdeliver_a_SOURCES = \
 	relay/deliver.h relay/hop_int.h \
 	relay/hop.c \
 	relay/hop_addr.c relay/hop_addr.h \
+	relay/hop_resolve.c relay/hop_resolve.h \
 	relay/smtp_client.c relay/smtp_client_io.c relay/smtp_client_tx.c \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/dotstuff.c relay/dotstuff.h \
