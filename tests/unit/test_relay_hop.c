@@ -123,10 +123,14 @@ test_auth_file_errors(void **state)
 		path = write_tmp("auth", big, n);
 		snprintf(conf, sizeof(conf), "relay_host = [127.0.0.1]:25\nrelay_auth_file = %s\n", path);
 		assert_null(hop_from(base, conf, err, sizeof(err)));
-		snprintf(want, sizeof(want), "%s:1: file larger than 4096 bytes", path);
+		snprintf(want, sizeof(want), "%s: file larger than 4096 bytes", path);
 		assert_string_equal(err, want);
 		free(big);
 	}
+	/* An endless file is not read to its end. */
+	assert_null(hop_from(base, "relay_host = [127.0.0.1]:25\nrelay_auth_file = /dev/zero\n",
+	    err, sizeof(err)));
+	assert_string_equal(err, "/dev/zero: file larger than 4096 bytes");
 	assert_null(hop_from(base, "relay_host = [127.0.0.1]:25\nrelay_auth_file = /nonexistent/auth\n",
 	    err, sizeof(err)));
 	assert_string_equal(err, "relay_auth_file /nonexistent/auth: No such file or directory");
