@@ -370,6 +370,8 @@ class RelayDeliverTest(unittest.TestCase):
         self.assertEqual([c.split(" ")[0] for c in cmds],
                          ["EHLO", "MAIL", "RSET", "MAIL", "RSET", "MAIL"])
         self.assertEqual(len(hop.messages()), 3)
+        self.assertIn("active 1", self.lines)      # relay_hop_active(): the kept connection
+        self.assertEqual(hop.commands()[-1], "QUIT")    # relay_hop_free() ends it politely
 
     def test_kept_connection_closed_meanwhile(self):
         # The hop hangs up after each message: the next one needs a new connection,
