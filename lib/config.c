@@ -74,6 +74,19 @@ static const struct config_key config_keys[] = {
 	K(policy_attachment_type_mismatch, CT_BOOL, "yes"),
 	K(policy_max_mime_parts, CT_UINT, "1000"),
 	K(policy_max_mime_depth, CT_UINT, "32"),
+	K(relay_host, CT_STR, ""),
+	K(relay_helo_name, CT_STR, ""),
+	E(relay_tls, "may", "none|may|encrypt|verify"),
+	K(relay_tls_ca_file, CT_STR, ""),
+	K(relay_auth_file, CT_STR, ""),
+	K(relay_concurrency, CT_UINT, "20"),
+	/* postern-relay: the queue side (the next hop's keys sit with the delivery client's). */
+	K(relay_user, CT_STR, "postern"),
+	K(relay_backoff_min, CT_DURATION, "300s"),
+	K(relay_backoff_max, CT_DURATION, "4000s"),
+	K(relay_max_queue_lifetime, CT_DURATION, "5d"),
+	K(relay_bounce, CT_BOOL, "yes"),
+	K(relay_status_lifetime, CT_DURATION, "7d"),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -136,7 +149,7 @@ config_parse_scaled(const char *s, uint64_t (*mult)(char), uint64_t *out)
 static uint64_t
 config_time_unit(char c)
 {
-	return c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : 0;
+	return c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
 }
 
 static uint64_t
@@ -228,7 +241,7 @@ config_set(postern_config *cfg, const struct config_key *k, const char *v)
 		    "expected a percentage from 0 to 100" : NULL;
 	case CT_DURATION:
 		return config_parse_duration(v, (unsigned *)field) ?
-		    "expected a duration (number with optional s, m or h)" : NULL;
+		    "expected a duration (number with optional s, m, h or d)" : NULL;
 	case CT_SIZE:
 		return config_parse_size(v, (uint64_t *)field) ?
 		    "expected a size (bytes, or number with k or m)" : NULL;
@@ -368,6 +381,22 @@ config_build(const char *path, FILE *f, char *err, size_t errlen)
 		host[sizeof(host) - 1] = '\0';
 		free(cfg->smtpd_hostname);
 		cfg->smtpd_hostname = xstrdup(host);
+	}
+	if (cfg->relay_helo_name[0] == '\0') {
+		free(cfg->relay_helo_name);
+		cfg->relay_helo_name = xstrdup(cfg->smtpd_hostname);
+	}
+	if (cfg->relay_concurrency == 0) {
+		snprintf(err, errlen, "%s: relay_concurrency must be at least 1",
+		    path ? path : "defaults");
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->relay_backoff_min == 0 || cfg->relay_backoff_max < cfg->relay_backoff_min) {
+		snprintf(err, errlen, "%s: relay_backoff_min must be at least 1s and at most "
+		    "relay_backoff_max", path ? path : "defaults");
+		config_free(cfg);
+		return NULL;
 	}
 	if (cfg->smtpd_require_tls < 0)
 		cfg->smtpd_require_tls = cfg->smtpd_tls_cert_file[0] != '\0';

@@ -67,6 +67,20 @@ typedef struct postern_config {
 	int policy_attachment_type_mismatch;
 	unsigned policy_max_mime_parts;
 	unsigned policy_max_mime_depth;
+	/* Relay: the next hop. */
+	char *relay_host;		/* empty: the relay hands nothing on */
+	char *relay_helo_name;		/* empty in the file: smtpd_hostname */
+	char *relay_tls;		/* none | may | encrypt | verify */
+	char *relay_tls_ca_file;	/* empty: the system trust store */
+	char *relay_auth_file;		/* one line "username password" */
+	unsigned relay_concurrency;
+	/* Relay (queue side). */
+	char *relay_user;		/* drop privileges to this user after start-up */
+	unsigned relay_backoff_min;	/* seconds */
+	unsigned relay_backoff_max;
+	unsigned relay_max_queue_lifetime;
+	int relay_bounce;
+	unsigned relay_status_lifetime;
 
 	struct config_extra *extras;
 	size_t nextras;

@@ -15,7 +15,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
     build-essential autoconf automake libtool pkg-config autoconf-archive \
     libmilter-dev libgnutls28-dev libmagic-dev libmagic-mgc libpsl-dev libidn2-dev \
-    libcrypt-dev libevent-dev libcmocka-dev uuid-dev \
+    libcrypt-dev libevent-dev libcmocka-dev uuid-dev zlib1g-dev \
     clang libclang-rt-14-dev valgrind \
     python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
     gnutls-bin postfix sasl2-bin libsasl2-modules opendkim opendkim-tools rspamd adduser \

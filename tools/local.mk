@@ -13,3 +13,8 @@ tools_postern_check_LDADD = $(POLICY_LIBS)
 # Golden corpus: one message per rule plus clean ones, shared with the Postfix tests.
 TESTS += tests/integration/test_check_corpus.sh
 dist_check_SCRIPTS += tests/integration/test_check_corpus.sh
+# postern-queue: reads the relay's queue files, writes requests into ctl/ (relay/ctl.h).
+bin_PROGRAMS += tools/postern-queue
+tools_postern_queue_SOURCES = tools/postern-queue.c
+tools_postern_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tools_postern_queue_LDADD = relay/libqueue.a $(POSTERN_LIBS) $(ZLIB_LIBS)

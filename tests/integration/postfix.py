@@ -122,7 +122,8 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 class PrivatePostfix:
     """A throw-away Postfix instance; start() / stop(), or use it as a context manager."""
 
-    def __init__(self, milter=None, main_cf=None, maxproc=100, name="pf", sasl_users=None):
+    def __init__(self, milter=None, main_cf=None, maxproc=100, name="pf", sasl_users=None,
+                 master_extra=""):
         self.port = free_port()
         # mkdtemp gives 0700: the postfix user must traverse it to reach its queue.
         self.dir = tempfile.mkdtemp(prefix="postern-%s-" % name)
@@ -136,6 +137,8 @@ class PrivatePostfix:
         self.extra = dict(main_cf or {})
         # {user: password}: AUTH PLAIN/LOGIN against a private sasldb (needs saslpasswd2).
         self.sasl_users = dict(sasl_users or {})
+        # More master.cf lines (a pipe transport that saves messages, say).
+        self.master_extra = master_extra
         # Debian's Postfix reads $config_directory/sasl/smtpd.conf (upstream: cyrus_sasl_config_path).
         self.sasldir = os.path.join(self.confdir, "sasl")
         self.running = False
@@ -206,6 +209,7 @@ class PrivatePostfix:
             f.write(self._main_cf())
         with open(os.path.join(self.confdir, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(listen="127.0.0.1:%d" % self.port, maxproc=self.maxproc))
+            f.write(self.master_extra)
         self._make_queue(pf)
         if self.sasl_users:
             self._make_sasldb(pf)

@@ -16,6 +16,41 @@ parse(const char *text, char *err)
 	return config_parse("t.conf", text, strlen(text), err, CONFIG_ERR_MAX);
 }
 
+/* The relay's queue keys: the contract's defaults, and the d (day) unit. */
+static void
+test_relay_queue_keys(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse("", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->relay_backoff_min, 300);
+	assert_int_equal(c->relay_backoff_max, 4000);
+	assert_int_equal(c->relay_max_queue_lifetime, 5 * 86400);
+	assert_int_equal(c->relay_bounce, 1);
+	assert_int_equal(c->relay_status_lifetime, 7 * 86400);
+	assert_string_equal(c->relay_user, "postern");
+	config_free(c);
+	c = parse("relay_backoff_min = 1\nrelay_backoff_max = 2m\nrelay_max_queue_lifetime = 2d\n"
+	    "relay_bounce = no\nrelay_status_lifetime = 1h\nrelay_user =\n", err);
+	assert_non_null(c);
+	assert_int_equal(c->relay_backoff_min, 1);
+	assert_int_equal(c->relay_backoff_max, 120);
+	assert_int_equal(c->relay_max_queue_lifetime, 2 * 86400);
+	assert_int_equal(c->relay_bounce, 0);
+	assert_int_equal(c->relay_status_lifetime, 3600);
+	assert_string_equal(c->relay_user, "");
+	config_free(c);
+	assert_null(parse("relay_max_queue_lifetime = 5w\n", err));
+	assert_string_equal(err, "t.conf:1: bad value \"5w\" for relay_max_queue_lifetime: "
+	    "expected a duration (number with optional s, m, h or d)");
+	assert_null(parse("relay_backoff_min = 10m\nrelay_backoff_max = 5m\n", err));
+	assert_string_equal(err, "t.conf: relay_backoff_min must be at least 1s and at most "
+	    "relay_backoff_max");
+	assert_null(parse("relay_backoff_min = 0\n", err));
+}
+
 static void
 test_defaults(void **state)
 {
@@ -50,6 +85,12 @@ test_defaults(void **state)
 	assert_string_equal(c->milter_socket_group, "");
 	assert_string_equal(c->smtpd_tls_priority, "");
 	assert_int_equal(c->policy_alignment_sender, 0);
+	assert_string_equal(c->relay_host, "");	/* nothing relayed unless asked */
+	assert_string_equal(c->relay_helo_name, c->smtpd_hostname);
+	assert_string_equal(c->relay_tls, "may");
+	assert_string_equal(c->relay_tls_ca_file, "");
+	assert_string_equal(c->relay_auth_file, "");
+	assert_int_equal(c->relay_concurrency, 20);
 	config_free(c);
 }
 
@@ -86,6 +127,46 @@ test_mode(void **state)
 	assert_null(parse("\nmilter_socket_mode = 0999\n", err));
 	assert_string_equal(err, "t.conf:2: bad value \"0999\" for milter_socket_mode: expected "
 	    "octal permission bits (0000 to 0777)");
+}
+
+static void
+test_relay_keys(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse(
+	    "smtpd_hostname = gw.example.com\n"
+	    "relay_host = [mx.example.com]:587\n"
+	    "relay_tls = verify\n"
+	    "relay_tls_ca_file = /etc/ca.pem\n"
+	    "relay_auth_file = /etc/postern/relay-auth\n"
+	    "relay_concurrency = 3\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->relay_host, "[mx.example.com]:587");
+	assert_string_equal(c->relay_helo_name, "gw.example.com");	/* follows smtpd_hostname */
+	assert_string_equal(c->relay_tls, "verify");
+	assert_string_equal(c->relay_tls_ca_file, "/etc/ca.pem");
+	assert_string_equal(c->relay_auth_file, "/etc/postern/relay-auth");
+	assert_int_equal(c->relay_concurrency, 3);
+	config_free(c);
+
+	c = parse("smtpd_hostname = gw.example.com\nrelay_helo_name = out.example.com\n", err);
+	assert_non_null(c);
+	assert_string_equal(c->relay_helo_name, "out.example.com");
+	config_free(c);
+
+	c = parse("relay_tls = sometimes\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf:1: bad value \"sometimes\" for relay_tls: "
+	    "value must be one of none|may|encrypt|verify");
+	c = parse("\nrelay_concurrency = lots\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf:2: bad value \"lots\" for relay_concurrency: "
+	    "expected a whole number");
+	c = parse("relay_concurrency = 0\n", err);
+	assert_null(c);
+	assert_string_equal(err, "t.conf: relay_concurrency must be at least 1");
 }
 
 static void
@@ -141,8 +222,8 @@ test_errors_name_file_and_line(void **state)
 		{ "bogus = 1\n", "t.conf:1: unknown key \"bogus\"" },
 		{ "\n\nsmtpd_max_recipients = many\n",
 		  "t.conf:3: bad value \"many\" for smtpd_max_recipients: expected a whole number" },
-		{ "smtpd_command_timeout = 5d\n",
-		  "t.conf:1: bad value \"5d\" for smtpd_command_timeout: expected a duration (number with optional s, m or h)" },
+		{ "smtpd_command_timeout = 5w\n",
+		  "t.conf:1: bad value \"5w\" for smtpd_command_timeout: expected a duration (number with optional s, m, h or d)" },
 		{ "message_size_limit = 1g\n",
 		  "t.conf:1: bad value \"1g\" for message_size_limit: expected a size (bytes, or number with k or m)" },
 		{ "smtpd_require_auth = maybe\n",
@@ -265,8 +346,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_relay_queue_keys),
 		cmocka_unit_test(test_values_and_units),
 		cmocka_unit_test(test_mode),
+		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_module_extras),

@@ -1,0 +1,334 @@
+/*
+ * main.c - postern-relay: command line, config, the next hop, the one
+ * privilege drop, the queue's lock, signals (SIGTERM drains, SIGHUP
+ * reloads the queue settings) and the event loop.
+ */
+#include "autoconf.h"
+
+#include "check.h"
+#include "config.h"
+#include "deliver.h"
+#include "log.h"
+#include "queue.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RELAY_PROG		"postern-relay"
+#define RELAY_SHUTDOWN_GRACE	30	/* s the deliveries in flight get after SIGTERM */
+#define RELAY_CHECK_TIMEOUT	10	/* s for -t's connect to the next hop */
+
+static const char *config_path;
+static int config_missing_ok;
+static struct event_base *base;
+static queue *q;
+static postern_config *cfg_hop;		/* the config the hop was built from: lives as long as it */
+static postern_config *cfg_cur;		/* the latest (SIGHUP) */
+static struct event *ev_grace;
+static int stopping;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dnst] [-c config-file]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -d       debug logging\n"
+	    "  -n       print the effective configuration and exit\n"
+	    "  -s       log to syslog instead of stderr\n"
+	    "  -t       check the configuration, the spool and the next hop, then exit\n",
+	    RELAY_PROG, CONFIG_DEFAULT_FILE);
+	exit(2);
+}
+
+/* Keys with our prefix that nobody knows are typos (others may be a milter module's). */
+static int
+relay_check_extras(const postern_config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nextras; i++) {
+		if (strncmp(cfg->extras[i].key, "relay_", 6) == 0) {
+			snprintf(err, errlen, "%s:%d: unknown key \"%s\"", cfg->extras[i].file,
+			    cfg->extras[i].line, cfg->extras[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+relay_mkdir(const char *dir, const char *sub, uid_t uid, gid_t gid, int chown_it)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, sub[0] ? "/" : "", sub);
+	if (mkdir(path, sub[0] && strcmp(sub, "ctl") == 0 ? 0770 : 0750) != 0 && errno != EEXIST)
+		log_fatal("mkdir %s", path);
+	if (chown_it && chown(path, uid, gid) != 0)
+		log_fatal("chown %s", path);
+}
+
+/*
+ * The one place where privileges change, after the hop has read its
+ * files (CA bundle, relay_auth_file). As root with relay_user set: the
+ * spool's directories are created for that user, then setgroups, setgid,
+ * setuid, and a check that root cannot come back. Otherwise (tests, or
+ * relay_user empty) nothing changes.
+ */
+static void
+relay_drop_privileges(const postern_config *cfg)
+{
+	static const char *const subs[] = { "", "tmp", "new", "state", "status", "ctl", "corrupt" };
+	struct passwd *pw;
+	int drop = geteuid() == 0 && cfg->relay_user[0] != '\0';
+	uid_t uid = 0;
+	gid_t gid = 0;
+	size_t i;
+
+	if (drop) {
+		if ((pw = getpwnam(cfg->relay_user)) == NULL)
+			log_fatalx("%s: relay_user \"%s\": no such user", cfg->path, cfg->relay_user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		if (uid == 0)
+			log_fatalx("%s: relay_user \"%s\" is root", cfg->path, cfg->relay_user);
+	}
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		relay_mkdir(cfg->smtpd_spool_dir, subs[i], uid, gid, drop);
+	if (!drop)
+		return;
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		log_fatal("cannot drop privileges to %s", cfg->relay_user);
+	if (setuid(0) == 0)
+		log_fatalx("privileges were not dropped (setuid(0) succeeded)");
+	log_info("running as %s (uid %u)", cfg->relay_user, (unsigned)uid);
+}
+
+/* One relay per spool: SPOOL/relay.lock, held (flock) for the life of the process. */
+static int
+relay_lock(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/relay.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+		log_fatal("open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			log_fatalx("%s is locked: another postern-relay runs on this spool", path);
+		log_fatal("flock %s", path);
+	}
+	return fd;
+}
+
+/* -t: every problem on its own line; the number of problems. */
+static int
+relay_selftest(const postern_config *cfg)
+{
+	char err[CONFIG_ERR_MAX], path[4096];
+	struct event_base *b;
+	relay_hop *h;
+	int problems = 0;
+
+	if (cfg->relay_host[0] == '\0') {
+		fprintf(stderr, "%s: %s: relay_host is empty: nothing to relay to\n", RELAY_PROG,
+		    cfg->path);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/new", cfg->smtpd_spool_dir);
+	if (access(path, R_OK | W_OK | X_OK) != 0) {
+		fprintf(stderr, "%s: spool: %s: %s\n", RELAY_PROG, path, strerror(errno));
+		problems++;
+	}
+	if ((b = event_base_new()) != NULL) {
+		if ((h = relay_hop_new(b, cfg, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, cfg->path, err);
+			problems++;
+		} else {
+			relay_hop_free(h);
+		}
+		event_base_free(b);
+	}
+	if (check_reachable(cfg->relay_host, RELAY_CHECK_TIMEOUT, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: next hop not reachable: %s\n", RELAY_PROG, err);
+		problems++;
+	}
+	if (problems == 0)
+		printf("%s: configuration, spool and next hop %s OK\n", RELAY_PROG, cfg->relay_host);
+	return problems;
+}
+
+static void
+relay_reload(void)
+{
+	char err[CONFIG_ERR_MAX];
+	postern_config *cfg;
+
+	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
+	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL ||
+	    relay_check_extras(cfg, err, sizeof(err)) != 0) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		config_free(cfg);
+		return;
+	}
+	if (strcmp(cfg->relay_host, cfg_hop->relay_host) != 0 ||
+	    strcmp(cfg->relay_tls, cfg_hop->relay_tls) != 0 ||
+	    strcmp(cfg->relay_tls_ca_file, cfg_hop->relay_tls_ca_file) != 0 ||
+	    strcmp(cfg->relay_auth_file, cfg_hop->relay_auth_file) != 0 ||
+	    strcmp(cfg->relay_helo_name, cfg_hop->relay_helo_name) != 0 ||
+	    cfg->relay_concurrency != cfg_hop->relay_concurrency ||
+	    strcmp(cfg->smtpd_spool_dir, cfg_hop->smtpd_spool_dir) != 0 ||
+	    strcmp(cfg->relay_user, cfg_hop->relay_user) != 0)
+		log_warnx("changes of the next hop (relay_host, relay_tls, relay_tls_ca_file, "
+		    "relay_auth_file, relay_helo_name, relay_concurrency), smtpd_spool_dir and "
+		    "relay_user take effect at restart");
+	queue_set_config(q, cfg);
+	if (cfg_cur != cfg_hop)
+		config_free(cfg_cur);
+	cfg_cur = cfg;
+	log_info("reloaded: backoff %us..%us, lifetime %us, bounce %s, status kept %us",
+	    cfg->relay_backoff_min, cfg->relay_backoff_max, cfg->relay_max_queue_lifetime,
+	    cfg->relay_bounce ? "yes" : "no", cfg->relay_status_lifetime);
+}
+
+static void
+relay_on_drained(void *arg)
+{
+	(void)arg;
+	event_base_loopexit(base, NULL);
+}
+
+static void
+relay_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_info("shutdown: grace period over, deferring %u delivery(ies) in flight", queue_inflight(q));
+	event_base_loopexit(base, NULL);
+}
+
+static void
+relay_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { RELAY_SHUTDOWN_GRACE, 0 };
+
+	(void)what;
+	(void)arg;
+	if (sig == SIGHUP) {
+		relay_reload();
+		return;
+	}
+	if (stopping)
+		return;
+	stopping = 1;
+	log_info("signal %d: no new deliveries; %u in flight get up to %d s to finish", (int)sig,
+	    queue_inflight(q), RELAY_SHUTDOWN_GRACE);
+	ev_grace = evtimer_new(base, relay_on_grace, NULL);
+	evtimer_add(ev_grace, &tv);
+	queue_drain(q, relay_on_drained, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[CONFIG_ERR_MAX];
+	relay_hop *hop;
+	struct event *sigs[3];
+	int ch, print = 0, test = 0, use_syslog = 0, debug = 0, i, lockfd;
+
+	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'd': debug = 1; break;
+		case 'n': print = 1; break;
+		case 's': use_syslog = 1; break;
+		case 't': test = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_path == NULL) {
+		config_path = CONFIG_DEFAULT_FILE;
+		config_missing_ok = 1;
+	}
+	log_init(RELAY_PROG, LOG_DEST_STDERR);
+	if ((cfg_hop = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL ||
+	    relay_check_extras(cfg_hop, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", RELAY_PROG, err);
+		config_free(cfg_hop);
+		return 1;
+	}
+	cfg_cur = cfg_hop;
+	if (print) {
+		config_print(cfg_hop, stdout);
+		config_free(cfg_hop);
+		return 0;
+	}
+	if (test) {
+		i = relay_selftest(cfg_hop);
+		config_free(cfg_hop);
+		return i ? 1 : 0;
+	}
+	if (cfg_hop->relay_host[0] == '\0') {
+		/* Not an error: without a next hop, new/ is left to whatever else reads it. */
+		fprintf(stderr, "%s: %s: relay_host is empty: nothing to relay to, exiting\n",
+		    RELAY_PROG, cfg_hop->path[0] ? cfg_hop->path : "(defaults)");
+		config_free(cfg_hop);
+		return 0;
+	}
+	if (use_syslog || strcmp(cfg_hop->log, "syslog") == 0)
+		log_init(RELAY_PROG, LOG_DEST_SYSLOG);
+	log_set_debug(debug);
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	if ((base = event_base_new()) == NULL)
+		log_fatalx("cannot create the event loop");
+	if ((hop = relay_hop_new(base, cfg_hop, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, cfg_hop->path, err);
+		return 1;
+	}
+	relay_drop_privileges(cfg_hop);
+	lockfd = relay_lock(cfg_hop->smtpd_spool_dir);
+	if ((q = queue_open(base, cfg_hop, hop, err, sizeof(err))) == NULL)
+		log_fatalx("%s", err);
+	sigs[0] = evsignal_new(base, SIGTERM, relay_on_signal, NULL);
+	sigs[1] = evsignal_new(base, SIGINT, relay_on_signal, NULL);
+	sigs[2] = evsignal_new(base, SIGHUP, relay_on_signal, NULL);
+	for (i = 0; i < 3; i++)
+		evsignal_add(sigs[i], NULL);
+	log_info("postern-relay ready: next hop %s, spool %s, concurrency %u",
+	    cfg_hop->relay_host, cfg_hop->smtpd_spool_dir, cfg_hop->relay_concurrency);
+	if (queue_start(q, err, sizeof(err)) != 0)
+		log_fatalx("%s", err);
+
+	event_base_dispatch(base);
+
+	log_info("shutting down");
+	relay_hop_free(hop);	/* what is still in flight ends as deferred (not journalled) */
+	queue_free(q);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	if (ev_grace)
+		event_free(ev_grace);
+	close(lockfd);
+	if (cfg_cur != cfg_hop)
+		config_free(cfg_cur);
+	config_free(cfg_hop);
+	event_base_free(base);
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* queue_int.h - the queue's internals, shared by queue.c (scheduling) and queue_store.c (disk). */
+#ifndef POSTERN_RELAY_QUEUE_INT_H
+#define POSTERN_RELAY_QUEUE_INT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "journal.h"
+#include "queue.h"
+#include "spool_read.h"
+
+struct event;
+
+struct qmsg {
+	queue *q;
+	char id[64];
+	struct spool_read_env env;	/* the spool file's header block */
+	struct journal_state st;	/* what the journal says (applied only once written) */
+	struct journal_buf hist;	/* every record so far, for status/<id> */
+	int jfd;			/* state/<id> open for appending; -1 before the first record */
+	struct event *timer;
+	int inflight, ready, delete_req;
+	TAILQ_ENTRY(qmsg) link;		/* in q->ready */
+	/* The delivery in flight. */
+	int fd;
+	char *received;
+	struct relay_job job;
+	struct relay_rcpt *rr;
+	size_t *rr_idx;			/* rr[i] is recipient rr_idx[i] of st */
+	uint64_t start_ms;
+};
+
+TAILQ_HEAD(qmsg_list, qmsg);
+
+struct queue {
+	struct event_base *base;
+	const postern_config *cfg;
+	relay_hop *hop;
+	char *dir;
+	int newfd, statefd, statusfd, ctlfd, corruptfd;
+	int ifd;			/* inotify */
+	int wd_new, wd_ctl;
+	struct event *ev_inotify, *ev_expire, *ev_kick;
+	void *index;			/* tsearch tree of struct qmsg, by id */
+	struct qmsg_list ready;
+	unsigned nmsgs, inflight, limit;
+	int stopping;
+	void (*drained)(void *);
+	void *drained_arg;
+};
+
+uint64_t queue_now_ms(void);
+
+/* queue_store.c */
+/* Append records (created with the envelope first when new), fsync, apply to st and hist. */
+int qstore_append(struct qmsg *m, struct journal_buf *b);
+/* Write status/<id> (history + b + the fate), queue the DSN when one is due, remove new/ and state/ files. */
+void qstore_finish(struct qmsg *m, struct journal_buf *b, int fate);
+/* Load state/<id> for a message found in new/; 1 when it had one. Truncates a torn tail. */
+int qstore_load(struct qmsg *m);
+/* Does status/<id> hold a final history (the message left; new/<id> is a leftover)? */
+int qstore_has_status(queue *q, const char *id);
+/* Move new/<id> aside to corrupt/ (logged with the reason). */
+void qstore_corrupt(queue *q, const char *id, const char *why);
+/* Remove status/ files older than relay_status_lifetime, and stale temporary files. */
+void qstore_expire(queue *q);
+/* The DSN of m's failed recipients exists in new/ (or already left): write it when not. */
+void qstore_make_dsn(struct qmsg *m);
+
+/* queue.c */
+void queue_forget(struct qmsg *m);
+
+#endif
