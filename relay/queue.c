@@ -140,6 +140,7 @@ queue_pickup(queue *q, const char *id)
 	struct qmsg *m;
 	struct journal_buf b = { NULL, 0, 0 };
 	char err[SPOOL_READ_ERR_MAX];
+	size_t i, open = 0;
 	int fd;
 
 	if (id[0] == '.' || queue_find(q, id) != NULL)
@@ -182,7 +183,9 @@ queue_pickup(queue *q, const char *id)
 		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id, m->env.sender,
 		    (unsigned long long)m->env.size, m->env.nrcpts);
 	}
-	if (m->st.fate != JOURNAL_OPEN || m->st.bounce_id != NULL) {
+	for (i = 0; i < m->st.nrcpts; i++)
+		open += m->st.rcpts[i].state == JOURNAL_R_QUEUED || m->st.rcpts[i].state == JOURNAL_R_DEFERRED;
+	if (m->st.fate != JOURNAL_OPEN || m->st.bounce_id != NULL || open == 0) {
 		/* A crash fell inside the removal: finish it. */
 		qstore_finish(m, NULL, m->st.fate != JOURNAL_OPEN ? m->st.fate : JOURNAL_FAILED);
 		return;

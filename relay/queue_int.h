@@ -42,7 +42,7 @@ struct queue {
 	int newfd, statefd, statusfd, ctlfd, corruptfd;
 	int ifd;			/* inotify */
 	int wd_new, wd_ctl;
-	struct event *ev_inotify, *ev_expire, *ev_kick;
+	struct event *ev_inotify, *ev_expire;
 	void *index;			/* tsearch tree of struct qmsg, by id */
 	struct qmsg_list ready;
 	unsigned nmsgs, inflight, limit;

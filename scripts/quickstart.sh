@@ -1,6 +1,6 @@
 #!/bin/sh
-# quickstart.sh - install, build, and run postern-smtpd + postern-milter on a demo config.
-# Usage: sh scripts/quickstart.sh     (as root on Debian 12; Ctrl-C stops both daemons)
+# quickstart.sh - install, build, and run postern-smtpd + postern-milter + postern-relay on a demo config.
+# Usage: sh scripts/quickstart.sh     (as root on Debian 12; Ctrl-C stops the daemons)
 # Generates a self-signed certificate and a demo account, prints how to send a message.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,7 @@ mkdir -p build
 make -C build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 
 demo=$top/build/demo
-mkdir -p "$demo/spool"
+mkdir -p "$demo/spool" "$demo/sink"
 host=$(hostname -f 2>/dev/null || hostname)
 if [ ! -f "$demo/cert.pem" ]; then
 	certtool --generate-privkey --key-type=ecdsa --outfile "$demo/key.pem" 2>/dev/null
@@ -42,25 +42,35 @@ milter_reuse = yes
 milter_listen = inet:127.0.0.1:8891
 milter_user = postern
 accounts_file = $demo/accounts
+# postern-relay hands accepted mail to a next hop: here Postfix's smtp-sink,
+# which writes each message it receives into $demo/sink/
+relay_host = [127.0.0.1]:2526
+relay_user = postern
 CONF
-chown -R postern:postern "$demo/spool"
+chown -R postern:postern "$demo/spool" "$demo/sink"
 chmod 640 "$demo/key.pem" "$demo/accounts"
 chgrp postern "$demo/key.pem" "$demo/accounts"
 
 build/milter/postern-milter -c "$demo/postern.conf" &
 milter=$!
-trap 'kill $milter 2>/dev/null; wait $milter 2>/dev/null' EXIT INT TERM
+smtp-sink -u postern -d "$demo/sink/%Y%m%d-%H%M%S." 127.0.0.1:2526 100 &
+sink=$!
+build/relay/postern-relay -c "$demo/postern.conf" &
+relay=$!
+trap 'kill $milter $relay $sink 2>/dev/null; wait $milter $relay $sink 2>/dev/null' EXIT INT TERM
 
 cat <<MSG
 
 Postern is running (Ctrl-C stops it). Configuration: $demo/postern.conf
   SMTP with STARTTLS: 127.0.0.1:2525 and [::1]:2525    implicit TLS: 127.0.0.1:4465
   Demo account:       user "demo", password "$password", may send as @example.com
-  Spool:              $demo/spool/new/
+  Spool:              $demo/spool/new/  (postern-relay hands it on at once)
+  Next hop:           smtp-sink on 127.0.0.1:2526, writes what it gets into $demo/sink/
 Try it:
   swaks --server 127.0.0.1:2525 --tls --auth PLAIN --auth-user demo \\
         --auth-password '$password' --from demo@example.com --to someone@example.net \\
         --header 'Subject: hello' --body 'Hello from Postern'
+Then: ls $demo/sink/    and    build/tools/postern-queue -c $demo/postern.conf status ID
 
 MSG
 build/frontend/postern-smtpd -c "$demo/postern.conf"
