@@ -99,13 +99,18 @@ class Sink:
     """A scripted SMTP server on 127.0.0.1.
 
     rcpt(addr, n) -> reply for the n-th RCPT (from 1) of that address;
-    data(rcpts, n) -> reply to the n-th end of data. Defaults: 250.
-    drop_in_data: close the connection in the middle of the DATA phase.
+    data(rcpts, n) -> reply to the n-th end of data (None: drop the
+    connection instead). Defaults: 250.
+    lmtp=True: an LMTP server (RFC 2033): after the data, one reply per
+    accepted recipient, lmtp_data(addr, n) for the n-th of that address.
     """
 
-    def __init__(self, rcpt=None, data=None):
+    def __init__(self, rcpt=None, data=None, lmtp=False, lmtp_data=None):
         self.rcpt_fn = rcpt or (lambda a, n: "250 2.1.5 Ok")
         self.data_fn = data or (lambda r, n: "250 2.0.0 Ok: queued")
+        self.lmtp = lmtp
+        self.lmtp_fn = lmtp_data or (lambda a, n: "250 2.0.0 Ok: delivered")
+        self.lmtp_count = {}
         self.lock = threading.Lock()
         self.rcpt_count = {}
         self.data_count = 0
@@ -152,7 +157,7 @@ class Sink:
                     return
                 cmd = line.decode("utf-8", "replace").rstrip("\r\n")
                 up = cmd.upper()
-                if up.startswith("EHLO") or up.startswith("LHLO"):
+                if up.startswith("EHLO" if not self.lmtp else "LHLO"):
                     c.sendall(b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
                               b"250-SIZE 10485760\r\n250 SMTPUTF8\r\n")
                 elif up.startswith("HELO"):
@@ -185,6 +190,20 @@ class Sink:
                         if l == b".\r\n":
                             break
                         buf.append(l[1:] if l.startswith(b".") else l)
+                    if self.lmtp:
+                        ok = []
+                        for a in accepted:
+                            with self.lock:
+                                n = self.lmtp_count.get(a, 0) + 1
+                                self.lmtp_count[a] = n
+                            r = self.lmtp_fn(a, n)
+                            if r.startswith("2"):
+                                ok.append(a)
+                            say(r)
+                        if ok:
+                            with self.lock:
+                                self.got.append(Received(sender, ok, b"".join(buf)))
+                        continue
                     with self.lock:
                         self.data_count += 1
                         n = self.data_count
