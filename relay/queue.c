@@ -182,6 +182,15 @@ queue_pickup(queue *q, const char *id)
 		m->hist = b;	/* written with the first record */
 		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id, m->env.sender,
 		    (unsigned long long)m->env.size, m->env.nrcpts);
+		if (m->env.quarantine != NULL) {
+			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
+			struct journal_buf h = { NULL, 0, 0 };
+			journal_rec_hold(&h, queue_now_ms(), 1);
+			qstore_append(m, &h);
+			journal_buf_free(&h);
+			log_info("id=%s held: quarantined by a milter (%s); postern-queue release "
+			    "sends it", id, m->env.quarantine);
+		}
 	}
 	for (i = 0; i < m->st.nrcpts; i++)
 		open += m->st.rcpts[i].state == JOURNAL_R_QUEUED || m->st.rcpts[i].state == JOURNAL_R_DEFERRED;

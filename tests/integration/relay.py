@@ -51,7 +51,7 @@ def uuid7():
     return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
-def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=None):
+def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=None, quarantine=None):
     """A spool file: header block (README "Spool format") and the message."""
     hdr = ["postern-spool %d" % version, "id " + msgid,
            "arrival %d" % (arrival_ms if arrival_ms is not None else int(time.time() * 1000)),
@@ -59,6 +59,8 @@ def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=Non
            "protocol ESMTPSA", "tls-version TLSv1.3", "tls-cipher TLS_AES_256_GCM_SHA384",
            "account alice", "body 8BITMIME", "smtputf8 no", "sender <%s>" % sender]
     hdr += ["rcpt <%s>" % r for r in rcpts]
+    if quarantine is not None:
+        hdr.append("quarantine " + quarantine)
     hdr.append("size %020d" % (len(body) if size is None else size))
     return ("\n".join(hdr) + "\n\n").encode() + body
 

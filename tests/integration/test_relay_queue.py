@@ -268,6 +268,22 @@ class Steering(Base):
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 2)
 
+    def test_quarantined_message_is_held(self):
+        s = self.sink()
+        r = self.relay(s)
+        q = r.put("alice@example.com", ["bob@example.org"], quarantine="spam score 12")
+        ok = r.put("alice@example.com", ["carol@example.org"])
+        r.wait_state(ok, "delivered")
+        st = r.wait_state(q, "held")
+        self.assertEqual(st["attempts"], 0)
+        self.assertIn("id=%s held: quarantined by a milter (spam score 12)" % q, r.log_text())
+        r.queue("flush")
+        time.sleep(0.5)
+        self.assertEqual(len(s.messages()), 1)
+        r.queue("release", q)
+        r.wait_state(q, "delivered")
+        self.assertEqual(s.messages()[1].rcpts, ["bob@example.org"])
+
     def test_requests_wait_while_relay_is_down(self):
         s = self.sink(rcpt=lambda a, n: "451 4.3.0 Later")
         r = self.relay(s, relay_backoff_min="1h", relay_backoff_max="2h")
