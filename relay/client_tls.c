@@ -78,7 +78,8 @@ client_tls_conn_new(client_tls *t, int fd, const char *host)
 	client_tls_conn *c = xcalloc(1, sizeof(*c));
 	int ret;
 
-	if ((ret = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+	/* NO_SIGNAL: a next hop that vanishes gives EPIPE, not a SIGPIPE that kills the relay. */
+	if ((ret = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL)) < 0)
 		log_fatalx("gnutls_init: %s", gnutls_strerror(ret));
 	gnutls_priority_set(c->s, t->prio);
 	gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, t->cred);

@@ -6,7 +6,7 @@ relay_libdeliver_a_SOURCES = \
 	relay/deliver.h relay/hop_int.h \
 	relay/hop.c \
 	relay/hop_addr.c relay/hop_addr.h \
-	relay/smtp_client.c relay/smtp_client_tx.c \
+	relay/smtp_client.c relay/smtp_client_io.c relay/smtp_client_tx.c \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/dotstuff.c relay/dotstuff.h \
 	relay/client_tls.c relay/client_tls.h \
@@ -15,8 +15,10 @@ relay_libdeliver_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 DELIVER_LIBS = relay/libdeliver.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr
-TESTS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr
+check_PROGRAMS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
+	tests/unit/test_relay_hop
+TESTS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
+	tests/unit/test_relay_hop
 RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS) -I$(top_srcdir)/relay
 tests_unit_test_relay_reply_SOURCES = tests/unit/test_relay_reply.c
 tests_unit_test_relay_reply_CFLAGS = $(RELAY_TEST_CFLAGS)
@@ -27,6 +29,9 @@ tests_unit_test_relay_dotstuff_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_hop_addr_SOURCES = tests/unit/test_relay_hop_addr.c
 tests_unit_test_relay_hop_addr_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_relay_hop_addr_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_hop_SOURCES = tests/unit/test_relay_hop.c
+tests_unit_test_relay_hop_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_hop_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 endif
 
 # The reply/EHLO parser's fuzz seeds replay under gcc in make check.
@@ -45,7 +50,7 @@ tests_relay_relay_deliver_tool_LDADD = $(DELIVER_LIBS)
 
 # The delivery client against a scripted SMTP/LMTP next hop (tests/integration/relay_hop.py).
 TESTS += tests/integration/test_relay_deliver.py
-EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py doc/postern-relay-delivery.inc
+EXTRA_DIST += tests/integration/test_relay_deliver.py tests/integration/relay_hop.py
 tests/integration/test_relay_deliver.log: tests/relay/relay_deliver_tool
 
 # ... and against a private Postfix: byte-identical delivery, STARTTLS encrypt/verify, Cyrus SASL AUTH.

@@ -110,8 +110,10 @@ int hop_timeout(const relay_hop *h, int seconds);
 /* For tests (relay_deliver_tool -T): make every timeout at most seconds. */
 void hop_set_timeout_cap(relay_hop *h, unsigned seconds);
 
-/* smtp_client.c: the connection and the session up to a ready transaction. */
+/* smtp_client_io.c: the connection's plumbing. */
 struct hop_conn *conn_new(relay_hop *h, struct hop_wait *w);
+/* The running job's id for logs, "-" when idle. */
+const char *conn_id(const struct hop_conn *c);
 void conn_enter(struct hop_conn *c);
 void conn_leave(struct hop_conn *c);
 /* Close (QUIT first when quit and the session is up); frees now or when the callback returns. */
@@ -119,6 +121,14 @@ void conn_close(struct hop_conn *c, int quit);
 void conn_set_state(struct hop_conn *c, enum conn_state st, int timeout);
 void conn_send(struct hop_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void conn_write(struct hop_conn *c, const char *p, size_t n);
+
+/* smtp_client.c: the session up to a ready transaction. */
+/* A complete reply arrived (c->reply): act on it in the current state. */
+void conn_reply(struct hop_conn *c);
+/* Drive the TLS handshake after STARTTLS; then verify (relay_tls = verify) and EHLO again. */
+void conn_handshake(struct hop_conn *c);
+/* Our own reason at session level: defer everything pending, QUIT, report. */
+void conn_fail_reason(struct hop_conn *c, const char *reason);
 /* Every still-pending recipient gets state and reason. */
 void conn_decide_all(struct hop_conn *c, int state, const char *reason);
 /* Lost, timed out or garbled: defer what is pending with the stage's reason, drop the connection. */

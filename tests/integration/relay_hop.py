@@ -25,6 +25,8 @@ TOP_SRCDIR = os.path.abspath(os.environ.get(
 TOP_BUILDDIR = os.path.abspath(os.environ.get("top_builddir", TOP_SRCDIR))
 TOOL = os.path.join(TOP_BUILDDIR, "tests", "relay", "relay_deliver_tool")
 TIMEOUT = 120       # generous: the machine is shared and may be loaded
+# What ASan, LSan and UBSan (--enable-sanitizers) print: any of them fails the test.
+CHECKER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 class Conn:
@@ -42,7 +44,7 @@ class ScriptedHop:
                  unix_path=None, rcpt_reply=None, data_reply=None, mail_reply=None,
                  ehlo_reply=None, drop_in_data=None, tls=None, auth_users=None,
                  greeting="220 hop.test ESMTP scripted", data_delay=0,
-                 close_after_message=False):
+                 close_after_message=False, auth_mechs="PLAIN LOGIN", starttls_reply=None):
         self.keywords = list(keywords)
         self.lmtp = lmtp
         self.unix_path = unix_path
@@ -51,9 +53,13 @@ class ScriptedHop:
         self.data_reply = data_reply or (lambda addr: "250 2.0.0 Ok: queued as X")
         self.mail_reply = mail_reply or "250 2.1.0 Ok"
         self.ehlo_reply = ehlo_reply          # e.g. "502 5.5.2 no EHLO here": HELO then
-        self.drop_in_data = drop_in_data      # "start": close after 354 and a first read; "end": after the dot
+        # "start": close after 354 and a first read; "end": close after the dot;
+        # "reject": 552 after a first read of the message, without waiting for the dot.
+        self.drop_in_data = drop_in_data
         self.tls = tls                        # (cert, key): offer STARTTLS
-        self.auth_users = auth_users          # {user: password}: offer AUTH PLAIN LOGIN
+        self.auth_users = auth_users          # {user: password}: offer AUTH auth_mechs
+        self.auth_mechs = auth_mechs
+        self.starttls_reply = starttls_reply  # e.g. "454 4.7.0 TLS not available": refuse STARTTLS
         self.greeting = greeting
         self.data_delay = data_delay          # seconds before the reply to the end of data
         self.close_after_message = close_after_message  # hang up after each message's reply
@@ -211,13 +217,16 @@ class _Session:
                     if hop.tls and not self.tls:
                         kws.append("STARTTLS")
                     if hop.auth_users:
-                        kws.append("AUTH PLAIN LOGIN")
+                        kws.append("AUTH " + hop.auth_mechs)
                     lines = ["hop.test"] + kws
                     for i, l in enumerate(lines):
                         self.send("250%s%s" % ("-" if i < len(lines) - 1 else " ", l))
                 elif verb == "HELO":
                     self.send("250 hop.test")
                 elif verb == "STARTTLS":
+                    if hop.starttls_reply:
+                        self.send(hop.starttls_reply)
+                        continue
                     self.send("220 2.0.0 Ready to start TLS")
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ctx.load_cert_chain(*hop.tls)
@@ -244,6 +253,12 @@ class _Session:
                     if hop.drop_in_data == "start":
                         self._fill()
                         return
+                    if hop.drop_in_data == "reject":
+                        # Refuse mid-message, then swallow the rest until the client hangs up.
+                        self._fill()
+                        self.send("552 5.3.4 Message size exceeds fixed limit")
+                        while True:
+                            self._fill()
                     msg = self.data()
                     c.messages.append(msg)
                     if hop.drop_in_data == "end":
@@ -332,6 +347,9 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
     err = p.stderr.decode("utf-8", "replace")
     if p.returncode != 0:
         raise AssertionError("relay_deliver_tool exited %d:\n%s%s" % (p.returncode, out, err))
+    for mark in CHECKER_MARKS:
+        if mark in err:
+            raise AssertionError("relay_deliver_tool: %s\n%s" % (mark, err))
     results = {}
     lines = out.splitlines()
     for line in lines:
@@ -339,3 +357,26 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
         if len(parts) >= 3 and parts[0][0].isdigit():
             results[(parts[0], parts[1])] = (parts[2], parts[3] if len(parts) > 3 else "")
     return results, lines, err
+
+
+def main():
+    """Run the calling script's unittest cases; last line "N passed, M failed"; exit 0, 1 or 77."""
+    import sys
+    import unittest
+    if not os.access(TOOL, os.X_OK):
+        print("SKIP: %s is not built" % TOOL)
+        sys.exit(77)
+    mod = sys.modules["__main__"]
+    loader = unittest.defaultTestLoader
+    suite = (loader.loadTestsFromNames(sys.argv[1:], mod) if len(sys.argv) > 1
+             else loader.loadTestsFromModule(mod))
+    t0 = time.time()
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    skipped = len(result.skipped)
+    if skipped:
+        print("%d skipped" % skipped)
+    print("runtime %.1f s" % (time.time() - t0))
+    print("%d passed, %d failed" % (result.testsRun - failed - skipped, failed))
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)
