@@ -275,12 +275,14 @@ class Relay:
                     f.write("%s = %s\n" % (k, v))
         self.proc = None
         self._logf = None
+        self.debug = True
 
     def start(self):
         if self._logf is None:
             self._logf = open(self.log_path, "ab")
         starts = self.log_text().count("queue: ")
-        self.proc = subprocess.Popen(harness.WRAPPER + [RELAY_BIN, "-c", self.conf_path, "-d"],
+        self.proc = subprocess.Popen(harness.WRAPPER + [RELAY_BIN, "-c", self.conf_path] +
+                                     (["-d"] if self.debug else []),
                                      stdin=subprocess.DEVNULL, stdout=self._logf,
                                      stderr=self._logf, cwd=self.dir)
         _RUNNING.add(self)
