@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,23 +437,18 @@ static void
 queue_scan(queue *q, int dirfd, void (*fn)(queue *, const char *))
 {
 	struct dirent **names;
-	int n, i, fd = dup(dirfd);
-	DIR *d;
+	int n, i;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((n = scandirat(dirfd, ".", &names, NULL, alphasort)) < 0) {
+		log_warn("scan of %s", q->dir);
 		return;
 	}
-	closedir(d);	/* only to check it opens; scandir wants a path */
-	n = scandirat(dirfd, ".", &names, NULL, alphasort);
 	for (i = 0; i < n; i++) {
 		if (names[i]->d_name[0] != '.')
 			fn(q, names[i]->d_name);
 		free(names[i]);
 	}
-	if (n >= 0)
-		free(names);
+	free(names);
 }
 
 static void

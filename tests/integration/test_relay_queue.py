@@ -306,6 +306,20 @@ class Steering(Base):
         self.assertEqual(ev[1]["reply"], "451 4.3.0 Later")
 
 
+    def test_status_expires_after_relay_status_lifetime(self):
+        s = self.sink()
+        r = self.relay(s, relay_status_lifetime="2s")
+        mid = r.put("alice@example.com", ["bob@example.org"])
+        r.wait_state(mid, "delivered")
+        self.assertEqual(r.files("status"), [mid])
+        deadline = time.time() + 30 * R.SLOW
+        while r.files("status") and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(r.files("status"), [])
+        self.assertEqual(r.queue("status", mid, "--json", check=False)[0], 1)
+        self.assertIn("older than relay_status_lifetime removed", r.log_text())
+
+
 class Corrupt(Base):
     def test_bad_spool_files_moved_aside(self):
         s = self.sink()
