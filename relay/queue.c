@@ -82,7 +82,7 @@ queue_forget(struct qmsg *m)
 static void
 queue_make_ready(struct qmsg *m)
 {
-	if (m->ready || m->inflight || m->st.held)
+	if (m->ready || m->inflight || m->st.held || m->finishing)
 		return;
 	if (m->timer)
 		evtimer_del(m->timer);
@@ -363,7 +363,7 @@ queue_flush_one(const void *node, VISIT v, int depth)
 	(void)depth;
 	if (v != postorder && v != leaf)
 		return;
-	if (!m->st.held && !m->inflight) {
+	if (!m->st.held && !m->inflight && !m->finishing) {
 		m->st.next_ms = 0;
 		queue_make_ready(m);
 	}
@@ -390,7 +390,7 @@ queue_ctl_file(queue *q, const char *name)
 		unlinkat(q->ctlfd, name, 0);
 		return;
 	}
-	if (id[0] && (m = queue_find(q, id)) == NULL) {
+	if (id[0] && ((m = queue_find(q, id)) == NULL || m->finishing)) {
 		log_warnx("%s %s: no such message in the queue", ctl_cmd_name(cmd), id);
 		unlinkat(q->ctlfd, name, 0);
 		return;
@@ -516,6 +516,17 @@ queue_opendir(queue *q, const char *sub, int create, char *err, size_t errlen)
 	return fd;
 }
 
+static void
+queue_on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	qstore_commit(q);
+	queue_dispatch(q);
+}
+
 queue *
 queue_open(struct event_base *base, const postern_config *cfg, relay_hop *hop, char *err,
     size_t errlen)
@@ -529,6 +540,7 @@ queue_open(struct event_base *base, const postern_config *cfg, relay_hop *hop, c
 	q->ifd = q->newfd = q->statefd = q->statusfd = q->ctlfd = q->corruptfd = -1;
 	TAILQ_INIT(&q->ready);
 	q->limit = cfg->relay_concurrency * QUEUE_INFLIGHT_PER_CONN;
+	q->ev_commit = event_new(base, -1, 0, queue_on_commit, q);
 	if ((q->newfd = queue_opendir(q, "new", 1, err, errlen)) < 0 ||
 	    (q->statefd = queue_opendir(q, "state", 1, err, errlen)) < 0 ||
 	    (q->statusfd = queue_opendir(q, "status", 1, err, errlen)) < 0 ||
@@ -604,12 +616,15 @@ queue_free(queue *q)
 {
 	if (q == NULL)
 		return;
+	qstore_commit(q);	/* what left in the last loop turn */
 	while (q->index != NULL) {
 		struct qmsg *m = *(struct qmsg **)q->index;
 		queue_job_free(m);
 		queue_forget(m);
 	}
 	tdestroy(q->index, queue_noop_free);
+	if (q->ev_commit)
+		event_free(q->ev_commit);
 	if (q->ev_inotify)
 		event_free(q->ev_inotify);
 	if (q->ev_expire)
