@@ -17,6 +17,8 @@ struct relay_rcpt {
 	const char *address;		/* "<x@y>" as in the spool file */
 	int state;			/* in: RELAY_RCPT_PENDING for those to try; out: the outcome */
 	char reply[512];		/* out: the next hop's reply line(s) (first line, CRLF stripped) or our own reason */
+					/* (a reply starts with its 3-digit code, "550 5.1.1 ..."; our reason with an enhanced */
+					/* status code, "4.4.2 lost connection with [127.0.0.1]:25 while sending end of data") */
 };
 
 struct relay_job {
@@ -33,6 +35,7 @@ struct relay_job {
 };
 
 /* done() runs on the event loop once every PENDING recipient has an outcome; hop is a short description for logs ("[127.0.0.1]:25", "lmtp:unix:/run/dovecot/lmtp"). */
+/* done() may call relay_hop_deliver(), and relay_hop_free() (hop is then gone after that call); it never runs inside relay_hop_deliver(). */
 typedef void (*relay_done_fn)(void *arg, struct relay_job *job, const char *hop);
 
 /* From the config (relay_host, relay_helo_name, relay_tls, relay_tls_ca_file, relay_auth_file, relay_concurrency, smtpd_hostname); NULL and err on a bad value. */

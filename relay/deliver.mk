@@ -6,6 +6,8 @@ relay_libdeliver_a_SOURCES = \
 	relay/deliver.h relay/hop_int.h \
 	relay/hop.c \
 	relay/hop_addr.c relay/hop_addr.h \
+	relay/hop_resolve.c relay/hop_resolve.h \
+	relay/hop_auth.c relay/hop_auth.h \
 	relay/smtp_client.c relay/smtp_client_io.c relay/smtp_client_tx.c \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/dotstuff.c relay/dotstuff.h \
@@ -41,6 +43,14 @@ tests_fuzz_regress_smtp_reply_SOURCES = tests/fuzz/fuzz_smtp_reply.c tests/fuzz/
 tests_fuzz_regress_smtp_reply_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/smtp_reply"'
 tests_fuzz_regress_smtp_reply_LDADD = $(DELIVER_LIBS)
+
+# ... and the relay_auth_file parser's.
+check_PROGRAMS += tests/fuzz/regress_relay_auth
+TESTS += tests/fuzz/regress_relay_auth
+tests_fuzz_regress_relay_auth_SOURCES = tests/fuzz/fuzz_relay_auth.c tests/fuzz/standalone.c
+tests_fuzz_regress_relay_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay \
+	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/relay_auth"'
+tests_fuzz_regress_relay_auth_LDADD = $(DELIVER_LIBS)
 
 # relay_deliver_tool: one relay_hop_deliver() from the command line, for the integration tests.
 check_PROGRAMS += tests/relay/relay_deliver_tool

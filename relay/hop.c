@@ -1,97 +1,12 @@
 /* hop.c - the next hop as configured: relay_host, TLS policy, AUTH credentials, and the FIFO of jobs over a bounded pool of connections. */
 #include "hop_int.h"
+#include "hop_auth.h"
 #include "log.h"
 #include "xalloc.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HOP_AUTH_FILE_MAX	4096
-
-/* Wipe and free a secret. */
-static void
-hop_free_secret(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
-/* relay_auth_file: one "username password" line; blank lines and # comments allowed around it. */
-static int
-hop_read_auth(relay_hop *h, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, total = 0;
-	ssize_t n;
-	int lineno = 0, rc = -1;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "relay_auth_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *p = line, *user, *pass, *e;
-
-		lineno++;
-		total += (size_t)n;
-		if (total > HOP_AUTH_FILE_MAX) {
-			snprintf(err, errlen, "%s:%d: file larger than %d bytes", path, lineno,
-			    HOP_AUTH_FILE_MAX);
-			goto out;
-		}
-		if (memchr(line, '\0', (size_t)n) != NULL) {
-			snprintf(err, errlen, "%s:%d: NUL byte in line", path, lineno);
-			goto out;
-		}
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (h->auth_user != NULL) {
-			snprintf(err, errlen, "%s:%d: more than one \"username password\" line",
-			    path, lineno);
-			goto out;
-		}
-		user = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		pass = p;
-		/* Trailing blanks are not part of a password anyone meant to type. */
-		e = pass + strlen(pass);
-		while (e > pass && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*pass == '\0') {
-			snprintf(err, errlen, "%s:%d: expected \"username password\"", path, lineno);
-			goto out;
-		}
-		h->auth_user = xstrdup(user);
-		h->auth_pass = xstrdup(pass);
-	}
-	if (h->auth_user == NULL) {
-		snprintf(err, errlen, "%s: no \"username password\" line", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (line != NULL) {
-		explicit_bzero(line, cap);
-		free(line);
-	}
-	fclose(f);
-	return rc;
-}
 
 relay_hop *
 relay_hop_new(struct event_base *base, const struct postern_config *cfg, char *err, size_t errlen)
@@ -123,15 +38,16 @@ relay_hop_new(struct event_base *base, const struct postern_config *cfg, char *e
 	    (h->tls = client_tls_new(h->tls_mode == HOP_TLS_VERIFY, cfg->relay_tls_ca_file,
 	    err, errlen)) == NULL)
 		goto fail;
-	if (cfg->relay_auth_file[0] != '\0' && hop_read_auth(h, cfg->relay_auth_file, err, errlen) != 0)
+	if (cfg->relay_auth_file[0] != '\0' &&
+	    hop_auth_load(cfg->relay_auth_file, &h->auth_user, &h->auth_pass, err, errlen) != 0)
 		goto fail;
 	h->concurrency = cfg->relay_concurrency ? cfg->relay_concurrency : 1;
 	return h;
 fail:
 	client_tls_free(h->tls);
 	free(h->helo);
-	hop_free_secret(h->auth_user);
-	hop_free_secret(h->auth_pass);
+	hop_auth_free_secret(h->auth_user);
+	hop_auth_free_secret(h->auth_pass);
 	free(h);
 	return NULL;
 }
@@ -253,7 +169,7 @@ relay_hop_free(relay_hop *h)
 	}
 	client_tls_free(h->tls);
 	free(h->helo);
-	hop_free_secret(h->auth_user);
-	hop_free_secret(h->auth_pass);
+	hop_auth_free_secret(h->auth_user);
+	hop_auth_free_secret(h->auth_pass);
 	free(h);
 }

@@ -13,6 +13,7 @@
 #include "deliver_reason.h"
 #include "dotstuff.h"
 #include "hop_addr.h"
+#include "hop_resolve.h"
 #include "smtp_reply.h"
 
 /* Per-stage timeouts in seconds, after Postfix's smtp_*_timeout defaults. */
@@ -76,6 +77,7 @@ struct hop_conn {
 	struct smtp_reply reply;
 	struct smtp_ehlo ehlo;
 	struct addrinfo *ai_list, *ai_next;
+	hop_resolve *resolve;	/* a name lookup running for this connection */
 	char last_err[256];
 	int reused;		/* a transaction already ran here: RSET first */
 	struct hop_wait *w;	/* the running job, or NULL when idle */

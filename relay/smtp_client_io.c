@@ -19,6 +19,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
 static void conn_connect_next(struct hop_conn *c);
+static void conn_resolved(void *arg, int rc, struct addrinfo *res);
 
 static const char *const conn_state_names[] = {
 	[CS_CONNECT] = "connect", [CS_GREETING] = "greeting", [CS_EHLO] = "ehlo",
@@ -179,6 +180,11 @@ conn_close(struct hop_conn *c, int quit)
 			client_tls_bye(c->tls);
 	}
 	conn_drop_fd(c);
+	if (c->resolve != NULL) {
+		hop_resolve_cancel(c->resolve);
+		c->resolve = NULL;
+		c->in_cb--;	/* the lookup's reference: conn_resolved() will not run */
+	}
 	if (c->ev_timer) {
 		event_free(c->ev_timer);
 		c->ev_timer = NULL;
@@ -289,9 +295,24 @@ conn_connect_next(struct hop_conn *c)
 				return;
 		}
 	} else {
+		if (c->resolve != NULL)
+			return;		/* conn_resolved() comes back here */
 		if (c->ai_list == NULL && c->last_err[0] == '\0') {
 			struct addrinfo hints;
 			int rc;
+
+			if (!hop_addr_is_ip(h->addr.host)) {
+				log_debug("%s: looking up %s", conn_id(c), h->addr.host);
+				c->resolve = hop_resolve_start(h->base, h->addr.host, h->addr.port,
+				    h->addr.family, conn_resolved, c);
+				if (c->resolve != NULL) {
+					struct timeval tv = { hop_timeout(h, HOP_CONNECT_TIMEOUT), 0 };
+					c->in_cb++;	/* held until the lookup reports or is cancelled */
+					event_add(c->ev_timer, &tv);
+					return;
+				}
+			}
+			/* An address (or no thread to spare): getaddrinfo() returns at once. */
 			memset(&hints, 0, sizeof(hints));
 			hints.ai_family = h->addr.family;
 			hints.ai_socktype = SOCK_STREAM;
@@ -313,6 +334,20 @@ conn_connect_next(struct hop_conn *c)
 	deliver_reason(reason, sizeof(reason), DR_CONNECT, h->addr.desc,
 	    c->last_err[0] ? c->last_err : "no address");
 	conn_fail_reason(c, reason);
+}
+
+/* The name lookup ended: try its addresses (or fail with its error). */
+static void
+conn_resolved(void *arg, int rc, struct addrinfo *res)
+{
+	struct hop_conn *c = arg;
+
+	c->resolve = NULL;
+	if (rc != 0)
+		snprintf(c->last_err, sizeof(c->last_err), "%s", gai_strerror(rc));
+	c->ai_list = c->ai_next = res;
+	conn_connect_next(c);
+	conn_leave(c);		/* the reference taken when the lookup started */
 }
 
 static void
@@ -443,7 +478,13 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 	conn_enter(c);
 	switch (c->state) {
 	case CS_CONNECT:
-		if (c->fd < 0) {
+		if (c->resolve != NULL) {
+			hop_resolve_cancel(c->resolve);
+			c->resolve = NULL;
+			c->in_cb--;
+			snprintf(c->last_err, sizeof(c->last_err), "host name lookup timed out");
+			conn_connect_next(c);
+		} else if (c->fd < 0) {
 			conn_connect_next(c);	/* the first attempt */
 		} else {
 			snprintf(c->last_err, sizeof(c->last_err), "connection timed out");

@@ -320,7 +320,7 @@ def write_conf(directory, relay_host, **keys):
 
 
 def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False,
-            rounds=1, parallel=1, directory=None, timeout_cap=0, kill_ms=0):
+            rounds=1, parallel=1, directory=None, timeout_cap=0, kill_ms=0, verbose=False):
     """Run relay_deliver_tool; returns (results {(job, rcpt): (state, reply)}, lines, stderr)."""
     d = directory or tempfile.mkdtemp(prefix="postern-relay-")
     mpath = os.path.join(d, "message")
@@ -336,6 +336,8 @@ def deliver(conf, message, sender, rcpts, received=None, eight=False, utf8=False
         cmd += ["-T", str(timeout_cap)]
     if kill_ms:
         cmd += ["-k", str(kill_ms)]
+    if verbose:
+        cmd.append("-v")
     if eight:
         cmd.append("-8")
     if utf8:

@@ -205,6 +205,24 @@ class RelayDeliverTest(unittest.TestCase):
         self.assertEqual(res[("1.1", R1)],
                          ("deferred", "4.4.1 connect to %s: Connection refused" % desc), err)
 
+    def test_host_name_looked_up(self):
+        # "localhost" goes through the lookup thread; every address it has is tried in turn.
+        with ScriptedHop() as hop:
+            conf = write_conf(self.dir, "[localhost]:%d" % hop.port, relay_tls="none")
+            res, lines, err = deliver(conf, MESSAGE, SENDER, [R1], directory=self.dir)
+        self.assertEqual(res[("1.1", R1)], ("delivered", "250 2.0.0 Ok: queued as X"), err)
+        self.assertIn("hop [localhost]:%d" % hop.port, lines)
+
+    def test_host_name_unknown(self):
+        conf = write_conf(self.dir, "[no-such-host.invalid]:25", relay_tls="none")
+        res, _, err = deliver(conf, MESSAGE, SENDER, [R1], directory=self.dir, timeout_cap=10)
+        state, reply = res[("1.1", R1)]
+        self.assertEqual(state, "deferred", err)
+        # NXDOMAIN, or no resolver reachable from here: either way the lookup's own words.
+        self.assertRegex(reply, r"^4\.4\.1 connect to \[no-such-host\.invalid\]:25: "
+                                r"(Name or service not known|Temporary failure in name resolution|"
+                                r"host name lookup timed out|No address associated with hostname)$")
+
     # --- TLS and AUTH ----------------------------------------------------
     def tls_pair(self):
         return smtpd.make_cert(self.dir, cn="hop.test")
@@ -352,6 +370,8 @@ class RelayDeliverTest(unittest.TestCase):
         self.assertEqual([c.split(" ")[0] for c in cmds],
                          ["EHLO", "MAIL", "RSET", "MAIL", "RSET", "MAIL"])
         self.assertEqual(len(hop.messages()), 3)
+        self.assertIn("active 1", self.lines)      # relay_hop_active(): the kept connection
+        self.assertEqual(hop.commands()[-1], "QUIT")    # relay_hop_free() ends it politely
 
     def test_kept_connection_closed_meanwhile(self):
         # The hop hangs up after each message: the next one needs a new connection,

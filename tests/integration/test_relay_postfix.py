@@ -155,6 +155,29 @@ class RelayPostfixTest(unittest.TestCase):
         self.assertEqual(rest, (RECEIVED + MESSAGE).replace(b"\r\n", b"\n"))
         self.assertIn(b"with ESMTP id", theirs)     # no TLS with relay_tls = none
 
+    def test_8bit_message_identical(self):
+        body = ("From: alice@example.com\r\nTo: bob@example.org\r\nSubject: caf\u00e9\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+                "\r\nd\u00e9j\u00e0 vu, \u00fcber alles\r\n").encode()
+        conf = write_conf(self.dir, "[127.0.0.1]:%d" % self.pf.port, relay_tls="none")
+        res, _, self.stderr = deliver(conf, body, SENDER, [R1], eight=True, directory=self.dir)
+        self.assertDelivered(res)
+        _, rest = self.split_postfix_received(self.saved()[0])
+        self.assertEqual(rest, body.replace(b"\r\n", b"\n"))
+
+    def test_connection_reused(self):
+        conf = write_conf(self.dir, "[127.0.0.1]:%d" % self.pf.port, relay_tls="encrypt")
+        res, _, self.stderr = deliver(conf, MESSAGE, SENDER, [R1], rounds=3, directory=self.dir)
+        for job in ("1.1", "2.1", "3.1"):
+            self.assertEqual(res[(job, R1)][0], "delivered", self.stderr)
+        self.assertEqual(len(self.saved(3)), 3)
+        # Postfix sums up each connection when it ends: three messages on one, RSET between.
+        want = "ehlo=2 starttls=1 mail=3 rcpt=3 data=3 rset=2 quit=1 commands=15"
+        deadline = time.monotonic() + 30
+        while want not in self.pf.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn(want, self.pf.log())
+
     def test_starttls_encrypt(self):
         res = self.run_tool(relay_tls="encrypt")
         self.assertDelivered(res)

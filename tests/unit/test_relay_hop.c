@@ -9,6 +9,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <event2/event.h>
 
 #include "config.h"
@@ -120,10 +123,14 @@ test_auth_file_errors(void **state)
 		path = write_tmp("auth", big, n);
 		snprintf(conf, sizeof(conf), "relay_host = [127.0.0.1]:25\nrelay_auth_file = %s\n", path);
 		assert_null(hop_from(base, conf, err, sizeof(err)));
-		snprintf(want, sizeof(want), "%s:1: file larger than 4096 bytes", path);
+		snprintf(want, sizeof(want), "%s: file larger than 4096 bytes", path);
 		assert_string_equal(err, want);
 		free(big);
 	}
+	/* An endless file is not read to its end. */
+	assert_null(hop_from(base, "relay_host = [127.0.0.1]:25\nrelay_auth_file = /dev/zero\n",
+	    err, sizeof(err)));
+	assert_string_equal(err, "/dev/zero: file larger than 4096 bytes");
 	assert_null(hop_from(base, "relay_host = [127.0.0.1]:25\nrelay_auth_file = /nonexistent/auth\n",
 	    err, sizeof(err)));
 	assert_string_equal(err, "relay_auth_file /nonexistent/auth: No such file or directory");
@@ -151,6 +158,60 @@ test_ca_file_errors(void **state)
 	assert_non_null(h);
 	relay_hop_free(h);
 	event_base_free(base);
+}
+
+struct lookup {
+	int calls, rc;
+	struct addrinfo *res;
+	struct event_base *base;
+};
+
+static void
+lookup_done(void *arg, int rc, struct addrinfo *res)
+{
+	struct lookup *l = arg;
+
+	l->calls++;
+	l->rc = rc;
+	l->res = res;
+	event_base_loopbreak(l->base);
+}
+
+/* Run the loop until the lookup reports, or at most seconds. */
+static void
+run_for(struct event_base *base, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static void
+test_resolve(void **state)
+{
+	struct lookup l = { 0, -1, NULL, event_base_new() };
+	hop_resolve *r;
+
+	(void)state;
+	/* A name from /etc/hosts, answered on the loop. */
+	r = hop_resolve_start(l.base, "localhost", "25", AF_INET, lookup_done, &l);
+	assert_non_null(r);
+	run_for(l.base, 30);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(l.rc, 0);
+	assert_non_null(l.res);
+	assert_int_equal(l.res->ai_family, AF_INET);
+	freeaddrinfo(l.res);
+	/* Cancelled at once: no callback ever, nothing leaks (the thread frees its half). */
+	l.calls = 0;
+	r = hop_resolve_start(l.base, "localhost", "25", AF_UNSPEC, lookup_done, &l);
+	assert_non_null(r);
+	hop_resolve_cancel(r);
+	run_for(l.base, 1);
+	assert_int_equal(l.calls, 0);
+	usleep(200 * 1000);	/* let the detached thread end before the process does */
+	event_base_free(l.base);
 }
 
 static int
@@ -181,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_good_hop),
 		cmocka_unit_test(test_auth_file_errors),
 		cmocka_unit_test(test_ca_file_errors),
+		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
