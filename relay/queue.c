@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +82,7 @@ queue_forget(struct qmsg *m)
 static void
 queue_make_ready(struct qmsg *m)
 {
-	if (m->ready || m->inflight || m->st.held)
+	if (m->ready || m->inflight || m->st.held || m->finishing)
 		return;
 	if (m->timer)
 		evtimer_del(m->timer);
@@ -140,6 +139,7 @@ queue_pickup(queue *q, const char *id)
 	struct qmsg *m;
 	struct journal_buf b = { NULL, 0, 0 };
 	char err[SPOOL_READ_ERR_MAX];
+	size_t i, open = 0;
 	int fd;
 
 	if (id[0] == '.' || queue_find(q, id) != NULL)
@@ -181,8 +181,19 @@ queue_pickup(queue *q, const char *id)
 		m->hist = b;	/* written with the first record */
 		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id, m->env.sender,
 		    (unsigned long long)m->env.size, m->env.nrcpts);
+		if (m->env.quarantine != NULL) {
+			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
+			struct journal_buf h = { NULL, 0, 0 };
+			journal_rec_hold(&h, queue_now_ms(), 1);
+			qstore_append(m, &h);
+			journal_buf_free(&h);
+			log_info("id=%s held: quarantined by a milter (%s); postern-queue release "
+			    "sends it", id, m->env.quarantine);
+		}
 	}
-	if (m->st.fate != JOURNAL_OPEN || m->st.bounce_id != NULL) {
+	for (i = 0; i < m->st.nrcpts; i++)
+		open += m->st.rcpts[i].state == JOURNAL_R_QUEUED || m->st.rcpts[i].state == JOURNAL_R_DEFERRED;
+	if (m->st.fate != JOURNAL_OPEN || m->st.bounce_id != NULL || open == 0) {
 		/* A crash fell inside the removal: finish it. */
 		qstore_finish(m, NULL, m->st.fate != JOURNAL_OPEN ? m->st.fate : JOURNAL_FAILED);
 		return;
@@ -352,7 +363,7 @@ queue_flush_one(const void *node, VISIT v, int depth)
 	(void)depth;
 	if (v != postorder && v != leaf)
 		return;
-	if (!m->st.held && !m->inflight) {
+	if (!m->st.held && !m->inflight && !m->finishing) {
 		m->st.next_ms = 0;
 		queue_make_ready(m);
 	}
@@ -379,7 +390,7 @@ queue_ctl_file(queue *q, const char *name)
 		unlinkat(q->ctlfd, name, 0);
 		return;
 	}
-	if (id[0] && (m = queue_find(q, id)) == NULL) {
+	if (id[0] && ((m = queue_find(q, id)) == NULL || m->finishing)) {
 		log_warnx("%s %s: no such message in the queue", ctl_cmd_name(cmd), id);
 		unlinkat(q->ctlfd, name, 0);
 		return;
@@ -426,23 +437,18 @@ static void
 queue_scan(queue *q, int dirfd, void (*fn)(queue *, const char *))
 {
 	struct dirent **names;
-	int n, i, fd = dup(dirfd);
-	DIR *d;
+	int n, i;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((n = scandirat(dirfd, ".", &names, NULL, alphasort)) < 0) {
+		log_warn("scan of %s", q->dir);
 		return;
 	}
-	closedir(d);	/* only to check it opens; scandir wants a path */
-	n = scandirat(dirfd, ".", &names, NULL, alphasort);
 	for (i = 0; i < n; i++) {
 		if (names[i]->d_name[0] != '.')
 			fn(q, names[i]->d_name);
 		free(names[i]);
 	}
-	if (n >= 0)
-		free(names);
+	free(names);
 }
 
 static void
@@ -510,6 +516,17 @@ queue_opendir(queue *q, const char *sub, int create, char *err, size_t errlen)
 	return fd;
 }
 
+static void
+queue_on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	qstore_commit(q);
+	queue_dispatch(q);
+}
+
 queue *
 queue_open(struct event_base *base, const postern_config *cfg, relay_hop *hop, char *err,
     size_t errlen)
@@ -523,6 +540,7 @@ queue_open(struct event_base *base, const postern_config *cfg, relay_hop *hop, c
 	q->ifd = q->newfd = q->statefd = q->statusfd = q->ctlfd = q->corruptfd = -1;
 	TAILQ_INIT(&q->ready);
 	q->limit = cfg->relay_concurrency * QUEUE_INFLIGHT_PER_CONN;
+	q->ev_commit = event_new(base, -1, 0, queue_on_commit, q);
 	if ((q->newfd = queue_opendir(q, "new", 1, err, errlen)) < 0 ||
 	    (q->statefd = queue_opendir(q, "state", 1, err, errlen)) < 0 ||
 	    (q->statusfd = queue_opendir(q, "status", 1, err, errlen)) < 0 ||
@@ -598,12 +616,15 @@ queue_free(queue *q)
 {
 	if (q == NULL)
 		return;
+	qstore_commit(q);	/* what left in the last loop turn */
 	while (q->index != NULL) {
 		struct qmsg *m = *(struct qmsg **)q->index;
 		queue_job_free(m);
 		queue_forget(m);
 	}
 	tdestroy(q->index, queue_noop_free);
+	if (q->ev_commit)
+		event_free(q->ev_commit);
 	if (q->ev_inotify)
 		event_free(q->ev_inotify);
 	if (q->ev_expire)

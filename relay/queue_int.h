@@ -22,6 +22,9 @@ struct qmsg {
 	int jfd;			/* state/<id> open for appending; -1 before the first record */
 	struct event *timer;
 	int inflight, ready, delete_req;
+	int finishing;			/* status written, waiting for the batch commit (qstore_commit) */
+	int fate;			/* the fate being committed */
+	struct qmsg *commit_next;
 	TAILQ_ENTRY(qmsg) link;		/* in q->ready */
 	/* The delivery in flight. */
 	int fd;
@@ -42,7 +45,9 @@ struct queue {
 	int newfd, statefd, statusfd, ctlfd, corruptfd;
 	int ifd;			/* inotify */
 	int wd_new, wd_ctl;
-	struct event *ev_inotify, *ev_expire, *ev_kick;
+	struct event *ev_inotify, *ev_expire;
+	struct event *ev_commit;	/* runs qstore_commit once per loop turn */
+	struct qmsg *commit;		/* messages waiting for it */
 	void *index;			/* tsearch tree of struct qmsg, by id */
 	struct qmsg_list ready;
 	unsigned nmsgs, inflight, limit;
@@ -56,8 +61,14 @@ uint64_t queue_now_ms(void);
 /* queue_store.c */
 /* Append records (created with the envelope first when new), fsync, apply to st and hist. */
 int qstore_append(struct qmsg *m, struct journal_buf *b);
-/* Write status/<id> (history + b + the fate), queue the DSN when one is due, remove new/ and state/ files. */
+/*
+ * The message leaves: queue the DSN when one is due, write status/.<id>.tmp
+ * (history + b + the fate) and hand it to the batch commit, which makes it
+ * status/<id> and removes the new/ and state/ files.
+ */
 void qstore_finish(struct qmsg *m, struct journal_buf *b, int fate);
+/* The batch commit: one syncfs, the renames, one directory fsync, the removals. */
+void qstore_commit(queue *q);
 /* Load state/<id> for a message found in new/; 1 when it had one. Truncates a torn tail. */
 int qstore_load(struct qmsg *m);
 /* Does status/<id> hold a final history (the message left; new/<id> is a leftover)? */

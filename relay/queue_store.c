@@ -20,6 +20,7 @@
 #include "xalloc.h"
 
 #include <dirent.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -251,7 +252,7 @@ out:
 	free(msg);
 }
 
-/* status/<id>: the whole history, written once (tmp, fsync, rename, directory fsync). */
+/* status/.<id>.tmp: the whole history, not synced yet (qstore_commit does it for the batch). */
 static int
 qs_write_status(struct qmsg *m)
 {
@@ -262,17 +263,63 @@ qs_write_status(struct qmsg *m)
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", m->id);
 	if ((fd = openat(q->statusfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
 		return -1;
-	if (qs_write_all(fd, m->hist.p, m->hist.len) != 0 || fdatasync(fd) != 0) {
+	if (qs_write_all(fd, m->hist.p, m->hist.len) != 0) {
 		close(fd);
 		unlinkat(q->statusfd, tmp, 0);
 		return -1;
 	}
-	close(fd);
-	if (renameat(q->statusfd, tmp, q->statusfd, m->id) != 0) {
-		unlinkat(q->statusfd, tmp, 0);
-		return -1;
+	return close(fd);
+}
+
+/*
+ * Group commit of the messages that left in this loop turn. A disk flush
+ * costs milliseconds (fdatasync measured at 4-6 ms on this kind of
+ * machine): paying two per message capped the relay near 300 msgs/s, one
+ * syncfs and one directory fsync per batch do not. Order: the histories
+ * are durable before they get their names, the names before the spool
+ * files go.
+ */
+void
+qstore_commit(queue *q)
+{
+	struct qmsg *list = q->commit, *m, *next;
+	char tmp[128];
+	int synced, fd;
+
+	if (list == NULL)
+		return;
+	q->commit = NULL;
+	synced = syncfs(q->statusfd) == 0;
+	for (m = list; m; m = m->commit_next) {
+		snprintf(tmp, sizeof(tmp), ".%s.tmp", m->id);
+		if (!synced && ((fd = openat(q->statusfd, tmp, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    fdatasync(fd) != 0 || close(fd) != 0))
+			m->fate = -1;
+		if (m->fate >= 0 && renameat(q->statusfd, tmp, q->statusfd, m->id) != 0)
+			m->fate = -1;
+		if (m->fate < 0) {
+			log_warn("id=%s: write %s/status/%s: the message stays in new/", m->id, q->dir,
+			    m->id);
+			unlinkat(q->statusfd, tmp, 0);
+		}
 	}
-	return fsync(q->statusfd);
+	if (fsync(q->statusfd) != 0) {
+		/* The names may not survive a crash: keep the spool files, a restart finishes. */
+		log_warn("fsync %s/status", q->dir);
+		for (m = list; m; m = m->commit_next)
+			m->fate = -1;
+	}
+	for (m = list; m; m = next) {
+		next = m->commit_next;
+		if (m->fate >= 0) {
+			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
+				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
+			if (m->jfd >= 0 && unlinkat(q->statefd, m->id, 0) != 0 && errno != ENOENT)
+				log_warn("id=%s: unlink %s/state/%s", m->id, q->dir, m->id);
+			log_info("id=%s removed: %s", m->id, journal_fate_name(m->fate));
+		}
+		queue_forget(m);
+	}
 }
 
 void
@@ -331,12 +378,11 @@ qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
 		queue_forget(m);
 		return;
 	}
-	if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
-		log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
-	if (unlinkat(q->statefd, m->id, 0) != 0 && errno != ENOENT)
-		log_warn("id=%s: unlink %s/state/%s", m->id, q->dir, m->id);
-	log_info("id=%s removed: %s", m->id, journal_fate_name(fate));
-	queue_forget(m);
+	m->finishing = 1;
+	m->fate = fate;
+	m->commit_next = q->commit;
+	q->commit = m;
+	event_active(q->ev_commit, EV_WRITE, 0);
 }
 
 void

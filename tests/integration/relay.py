@@ -51,7 +51,7 @@ def uuid7():
     return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
-def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=None):
+def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=None, quarantine=None):
     """A spool file: header block (README "Spool format") and the message."""
     hdr = ["postern-spool %d" % version, "id " + msgid,
            "arrival %d" % (arrival_ms if arrival_ms is not None else int(time.time() * 1000)),
@@ -59,6 +59,8 @@ def spool_bytes(msgid, sender, rcpts, body, size=None, version=1, arrival_ms=Non
            "protocol ESMTPSA", "tls-version TLSv1.3", "tls-cipher TLS_AES_256_GCM_SHA384",
            "account alice", "body 8BITMIME", "smtputf8 no", "sender <%s>" % sender]
     hdr += ["rcpt <%s>" % r for r in rcpts]
+    if quarantine is not None:
+        hdr.append("quarantine " + quarantine)
     hdr.append("size %020d" % (len(body) if size is None else size))
     return ("\n".join(hdr) + "\n\n").encode() + body
 
@@ -99,13 +101,18 @@ class Sink:
     """A scripted SMTP server on 127.0.0.1.
 
     rcpt(addr, n) -> reply for the n-th RCPT (from 1) of that address;
-    data(rcpts, n) -> reply to the n-th end of data. Defaults: 250.
-    drop_in_data: close the connection in the middle of the DATA phase.
+    data(rcpts, n) -> reply to the n-th end of data (None: drop the
+    connection instead). Defaults: 250.
+    lmtp=True: an LMTP server (RFC 2033): after the data, one reply per
+    accepted recipient, lmtp_data(addr, n) for the n-th of that address.
     """
 
-    def __init__(self, rcpt=None, data=None):
+    def __init__(self, rcpt=None, data=None, lmtp=False, lmtp_data=None):
         self.rcpt_fn = rcpt or (lambda a, n: "250 2.1.5 Ok")
         self.data_fn = data or (lambda r, n: "250 2.0.0 Ok: queued")
+        self.lmtp = lmtp
+        self.lmtp_fn = lmtp_data or (lambda a, n: "250 2.0.0 Ok: delivered")
+        self.lmtp_count = {}
         self.lock = threading.Lock()
         self.rcpt_count = {}
         self.data_count = 0
@@ -152,7 +159,7 @@ class Sink:
                     return
                 cmd = line.decode("utf-8", "replace").rstrip("\r\n")
                 up = cmd.upper()
-                if up.startswith("EHLO") or up.startswith("LHLO"):
+                if up.startswith("EHLO" if not self.lmtp else "LHLO"):
                     c.sendall(b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
                               b"250-SIZE 10485760\r\n250 SMTPUTF8\r\n")
                 elif up.startswith("HELO"):
@@ -185,6 +192,20 @@ class Sink:
                         if l == b".\r\n":
                             break
                         buf.append(l[1:] if l.startswith(b".") else l)
+                    if self.lmtp:
+                        ok = []
+                        for a in accepted:
+                            with self.lock:
+                                n = self.lmtp_count.get(a, 0) + 1
+                                self.lmtp_count[a] = n
+                            r = self.lmtp_fn(a, n)
+                            if r.startswith("2"):
+                                ok.append(a)
+                            say(r)
+                        if ok:
+                            with self.lock:
+                                self.got.append(Received(sender, ok, b"".join(buf)))
+                        continue
                     with self.lock:
                         self.data_count += 1
                         n = self.data_count
@@ -254,12 +275,14 @@ class Relay:
                     f.write("%s = %s\n" % (k, v))
         self.proc = None
         self._logf = None
+        self.debug = True
 
     def start(self):
         if self._logf is None:
             self._logf = open(self.log_path, "ab")
         starts = self.log_text().count("queue: ")
-        self.proc = subprocess.Popen(harness.WRAPPER + [RELAY_BIN, "-c", self.conf_path, "-d"],
+        self.proc = subprocess.Popen(harness.WRAPPER + [RELAY_BIN, "-c", self.conf_path] +
+                                     (["-d"] if self.debug else []),
                                      stdin=subprocess.DEVNULL, stdout=self._logf,
                                      stderr=self._logf, cwd=self.dir)
         _RUNNING.add(self)

@@ -24,7 +24,17 @@ N = 200
 
 class KillNine(unittest.TestCase):
     def test_kill9_stream(self):
-        sink = R.Sink()
+        self.stream(R.Sink(), ["b@example.org"], 1)
+
+    def test_kill9_stream_with_deferrals(self):
+        """Every other attempt for c@ is deferred: journals are written while the kills fall."""
+        self.stream(R.Sink(rcpt=lambda a, n: "451 4.3.0 Later" if a == "c@example.org" and n % 2
+                           else "250 2.1.5 Ok"), ["b@example.org", "c@example.org"], 8)
+
+    def stream(self, sink, rcpts, dups_per_kill):
+        """dups_per_kill: a kill can catch each delivery in flight (at most 2 per connection,
+        relay_concurrency 4) between the next hop's 250 and the record; the plain stream is
+        held to the issue's bound, one per kill."""
         self.addCleanup(sink.close)
         smtpd = Smtpd(smtpd_hostname="smtpd.postern.test")
         smtpd.start()
@@ -43,7 +53,8 @@ class KillNine(unittest.TestCase):
                     msg = ("From: a@example.com\r\nTo: b@example.org\r\nSubject: seq %d\r\n\r\n"
                            "body %d\r\n" % (i, i)).encode()
                     c.mail("a@example.com")
-                    c.rcpt("b@example.org")
+                    for rc in rcpts:
+                        c.rcpt(rc)
                     code, text = c.data(msg)
                     m = QUEUED_RE.match("%d %s" % (code, text.decode()))
                     if m is None:
@@ -70,18 +81,17 @@ class KillNine(unittest.TestCase):
 
         deadline = time.time() + 120 * R.SLOW
         while time.time() < deadline:
-            subjects = set(re.search(rb"Subject: seq (\d+)", m.data).group(1)
-                           for m in sink.messages())
-            if len(subjects) == N and relay.files("new") == []:
+            if relay.files("new") == []:
                 break
             time.sleep(0.2)
-        got = sink.messages()
-        seqs = [int(re.search(rb"Subject: seq (\d+)", m.data).group(1)) for m in got]
-        missing = sorted(set(range(N)) - set(seqs))
+        # What the next hop accepted, per recipient: (seq, recipient) pairs.
+        got = [(int(re.search(rb"Subject: seq (\d+)", m.data).group(1)), a)
+               for m in sink.messages() for a in m.rcpts]
+        missing = sorted(set((i, a) for i in range(N) for a in rcpts) - set(got))
         self.assertEqual(missing, [], "lost after %d kills" % kills)
-        dups = len(seqs) - len(set(seqs))
-        print("%d kills, %d messages at the next hop, %d duplicate(s)" % (kills, len(seqs), dups))
-        self.assertLessEqual(dups, kills)
+        dups = len(got) - len(set(got))
+        print("%d kills, %d deliveries at the next hop, %d duplicate(s)" % (kills, len(got), dups))
+        self.assertLessEqual(dups, kills * dups_per_kill)
         self.assertEqual(relay.files("new"), [])
         self.assertEqual([f for f in relay.files("state") if not f.startswith(".")], [])
         for mid in queued:

@@ -174,6 +174,45 @@ class Delivery(Base):
         self.assertRegex(r.log_text(), r"id=%s to=<bob@example.org> .* attempt=1 status=deferred" % mid)
 
 
+    def test_lmtp_per_recipient_replies(self):
+        s = self.sink(lmtp=True, lmtp_data=lambda a, n:
+                      "550 5.1.1 <%s>: unknown user" % a if a.startswith("gone")
+                      else "452 4.2.2 Mailbox full" if a.startswith("full") and n == 1
+                      else "250 2.0.0 <%s> delivered" % a)
+        r = self.relay(s, relay_host="lmtp:inet:127.0.0.1:%d" % s.port)
+        mid = r.put("alice@example.com", ["ok@example.org", "gone@example.org", "full@example.org"])
+        st = r.wait_state(mid, "failed", timeout=30)
+        self.assertEqual([(x["address"], x["state"], x["reply"]) for x in st["recipients"]],
+                         [("ok@example.org", "delivered", "250 2.0.0 <ok@example.org> delivered"),
+                          ("gone@example.org", "failed", "550 5.1.1 <gone@example.org>: unknown user"),
+                          ("full@example.org", "delivered", "250 2.0.0 <full@example.org> delivered")])
+        self.assertEqual(st["attempts"], 2)
+        got = s.wait_messages(3)
+        self.assertEqual([g.rcpts for g in got[:2]], [["ok@example.org"], ["full@example.org"]])
+        self.assertEqual(s.lmtp_count["ok@example.org"], 1)     # not sent again
+        self.assertEqual(got[2].sender, "")                     # the DSN, for gone@ only
+        _, groups, _ = dsn_parts(got[2])
+        self.assertEqual([g.get("Final-Recipient") for g in groups[1:]], ["rfc822; gone@example.org"])
+
+    def test_sigterm_finishes_the_delivery_in_flight(self):
+        def data(rcpts, n):
+            time.sleep(2.0)
+            return "250 2.0.0 Ok: queued"
+        s = self.sink(data=data)
+        r = self.relay(s)
+        mid = r.put("alice@example.com", ["bob@example.org"])
+        deadline = time.time() + 20 * R.SLOW
+        while not s.rcpt_count and time.time() < deadline:     # the delivery has begun
+            time.sleep(0.02)
+        self.assertEqual(s.messages(), [])
+        r.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(r.proc.wait(60), 0)
+        self.assertIn("no new deliveries; 1 in flight", r.log_text())
+        self.assertEqual(len(s.messages()), 1)
+        self.assertEqual(r.status(mid)["state"], "delivered")
+        self.assertEqual(r.files("new"), [])
+
+
 class Steering(Base):
     def test_hold_release_flush_delete(self):
         mode = {"reply": "451 4.3.0 Later"}
@@ -229,6 +268,22 @@ class Steering(Base):
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 2)
 
+    def test_quarantined_message_is_held(self):
+        s = self.sink()
+        r = self.relay(s)
+        q = r.put("alice@example.com", ["bob@example.org"], quarantine="spam score 12")
+        ok = r.put("alice@example.com", ["carol@example.org"])
+        r.wait_state(ok, "delivered")
+        st = r.wait_state(q, "held")
+        self.assertEqual(st["attempts"], 0)
+        self.assertIn("id=%s held: quarantined by a milter (spam score 12)" % q, r.log_text())
+        r.queue("flush")
+        time.sleep(0.5)
+        self.assertEqual(len(s.messages()), 1)
+        r.queue("release", q)
+        r.wait_state(q, "delivered")
+        self.assertEqual(s.messages()[1].rcpts, ["bob@example.org"])
+
     def test_requests_wait_while_relay_is_down(self):
         s = self.sink(rcpt=lambda a, n: "451 4.3.0 Later")
         r = self.relay(s, relay_backoff_min="1h", relay_backoff_max="2h")
@@ -249,6 +304,20 @@ class Steering(Base):
         ev = json.loads(out)["events"]
         self.assertEqual(ev[0]["type"], "attempt")
         self.assertEqual(ev[1]["reply"], "451 4.3.0 Later")
+
+
+    def test_status_expires_after_relay_status_lifetime(self):
+        s = self.sink()
+        r = self.relay(s, relay_status_lifetime="2s")
+        mid = r.put("alice@example.com", ["bob@example.org"])
+        r.wait_state(mid, "delivered")
+        self.assertEqual(r.files("status"), [mid])
+        deadline = time.time() + 30 * R.SLOW
+        while r.files("status") and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(r.files("status"), [])
+        self.assertEqual(r.queue("status", mid, "--json", check=False)[0], 1)
+        self.assertIn("older than relay_status_lifetime removed", r.log_text())
 
 
 class Corrupt(Base):
