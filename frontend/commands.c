@@ -520,11 +520,11 @@ ehlo_starttls(const struct cmd_session *s)
 	return s->starttls_ok && !s->tls;
 }
 
-/* AUTH only where it may be used: after TLS when TLS is required. */
+/* AUTH only where it may be used: after TLS when TLS is required, and not without accounts. */
 static int
 ehlo_auth(const struct cmd_session *s)
 {
-	return !s->authed && (!s->conf->require_tls || s->tls);
+	return s->conf->auth_offered && !s->authed && (!s->conf->require_tls || s->tls);
 }
 
 static void

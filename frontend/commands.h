@@ -51,6 +51,7 @@ struct cmd_conf {
 	unsigned max_errors;		/* 0: no limit */
 	int require_tls;
 	int require_auth;
+	int auth_offered;		/* some account can log in: EHLO lists AUTH */
 };
 
 /* What the I/O layer does with a result. */

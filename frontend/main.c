@@ -52,9 +52,9 @@ usage(void)
 	exit(2);
 }
 
-/* Fill the protocol core's settings from the config. */
+/* Fill the protocol core's settings from the config (naccounts: the table loaded with it). */
 static void
-smtpd_apply_config(struct smtpd *d, postern_config *cfg)
+smtpd_apply_config(struct smtpd *d, postern_config *cfg, size_t naccounts)
 {
 	d->cfg = cfg;
 	d->conf.hostname = cfg->smtpd_hostname;
@@ -63,6 +63,8 @@ smtpd_apply_config(struct smtpd *d, postern_config *cfg)
 	d->conf.max_errors = cfg->smtpd_max_errors;
 	d->conf.require_tls = cfg->smtpd_require_tls;
 	d->conf.require_auth = cfg->smtpd_require_auth;
+	/* Without a single account AUTH cannot succeed: do not offer it (EHLO). */
+	d->conf.auth_offered = naccounts > 0;
 	d->normalize_bare = strcmp(cfg->smtpd_bare_newline, "normalize") == 0;
 }
 
@@ -356,7 +358,7 @@ smtpd_reload(struct smtpd *d)
 	/* Sessions hold their own reference: the old list lives until the last one ends. */
 	mc_list_free(d->milters);
 	d->milters = ml;
-	smtpd_apply_config(d, cfg);
+	smtpd_apply_config(d, cfg, accounts_count(acc));
 	config_free(old);
 	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
 	    mc_list_count(ml));
@@ -528,7 +530,7 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	if ((d->base = event_base_new()) == NULL)
 		log_fatalx("cannot create the event loop");
-	smtpd_apply_config(d, cfg);
+	smtpd_apply_config(d, cfg, accounts_count(acc));
 	if ((d->spool = spool_open(d->base, cfg->smtpd_spool_dir, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);
 	d->auth = auth_pool_new(d->base, cfg->smtpd_auth_workers ? cfg->smtpd_auth_workers : 1);

@@ -274,6 +274,22 @@ class Backoff(h.SmtpdTestCase):
             self.assertGreaterEqual(t, 1.8, "third try on carol answered in %.2f s" % t)
 
 
+class NoAccounts(h.SmtpdTestCase):
+    def test_ehlo_offers_auth_only_with_accounts(self):
+        # An empty accounts file: AUTH cannot succeed, so EHLO does not offer it;
+        # once SIGHUP brings an account, it does.
+        with h.Smtpd(accounts={}) as d:
+            with d.client() as c:
+                lines = c.reply_lines_cmd("EHLO client.example")
+                self.assertNotIn("250-AUTH PLAIN LOGIN", lines)
+                self.assertEqual(lines[-1], "250 LIMITS RCPTMAX=100")
+            h.write_accounts(d.accounts_path, h.ACCOUNTS)
+            d.signal(signal.SIGHUP)
+            self.assertTrue(d.wait_log("reloaded: 3 account(s)"))
+            with d.client() as c:
+                self.assertIn("250-AUTH PLAIN LOGIN", c.reply_lines_cmd("EHLO client.example"))
+
+
 class Reload(h.SmtpdTestCase):
     def test_sighup_reloads_accounts_keeps_connections(self):
         with h.Smtpd(smtpd_require_auth=True) as d:
