@@ -31,7 +31,8 @@ TESTS += \
 	tests/integration/test_smtpd_memory.py \
 	tests/integration/test_smtpd_milter.py \
 	tests/integration/test_smtpd_rspamd.py \
-	tests/integration/test_smtpd_security.py
+	tests/integration/test_smtpd_security.py \
+	tests/integration/test_smtpd_faults.py
 
 EXTRA_DIST += \
 	tests/integration/smtpd.py \
@@ -48,4 +49,5 @@ EXTRA_DIST += \
 	tests/integration/test_smtpd_memory.py \
 	tests/integration/test_smtpd_milter.py \
 	tests/integration/test_smtpd_rspamd.py \
-	tests/integration/test_smtpd_security.py
+	tests/integration/test_smtpd_security.py \
+	tests/integration/test_smtpd_faults.py
