@@ -121,6 +121,29 @@ class SpoolFull(h.SmtpdTestCase):
         finally:
             subprocess.run(["umount", "-l", d.spool])
 
+    def test_no_space_for_a_big_message(self):
+        d = h.Smtpd()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0750", "tmpfs", d.spool],
+                       check=True)
+        try:
+            with d:
+                big = (b"Subject: big\r\n\r\n" +
+                       b"".join(b"line %06d of a message bigger than the spool\r\n" % i
+                                for i in range(40000)))
+                with d.client() as c:
+                    c.ehlo()
+                    r = c.send_message(big)
+                self.assertEqual(r, "421 4.3.0 Mail system failure, closing transmission channel")
+                self.assertEqual(d.spool_files(), [])
+                self.assertEqual([p for p in d.spool_all_files() if "/new/" not in p], [])
+                # A message that fits still goes through: the failure left nothing behind.
+                with d.client() as c:
+                    c.ehlo()
+                    self.assertRegex(c.send_message(h.sample_message("small")), h.QUEUED_RE)
+                self.assertEqual(len(d.spool_files()), 1)
+        finally:
+            subprocess.run(["umount", "-l", d.spool])
+
 
 class Signals(h.SmtpdTestCase):
     def test_sigterm_with_idle_connection_exits_0(self):
