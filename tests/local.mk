@@ -1,5 +1,5 @@
 # tests/local.mk - unit tests of lib/ (config, accounts, reply table, log, endpoint) and their fuzz regressions.
-EXTRA_DIST += tests/corpus
+EXTRA_DIST += tests/corpus tests/README.md
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply \
