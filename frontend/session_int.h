@@ -57,7 +57,8 @@ struct session {
 	uint64_t arrival_ms;
 	char msg_id[UUID_STR_SIZE];
 	struct cmd_result *held;	/* reply waiting for the milters' verdict */
-	mc_session *mcs;		/* NULL: no milters configured */
+	mc_session *mcs;		/* NULL: no milters configured, or not made yet (mc_late) */
+	unsigned mc_late : 1;		/* milter state made at the first event a milter takes */
 	int mc_stage;			/* enum session_mc_stage: the event awaiting a verdict */
 	unsigned mc_tx : 1;		/* the milters saw MAIL of the open transaction */
 	unsigned mc_paused : 1;		/* mc_body() asked us to stop reading */

@@ -216,7 +216,63 @@ session_on_ready(void *arg)
 	session_resume(s);
 }
 
-/* At accept: the milters see the connection before the banner (held until the verdict). */
+/* Who the client is, for the connect macros. */
+static void
+session_mc_client(const struct session *s, struct mc_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->hostname = s->d->conf.hostname;
+	c->daemon_name = "postern-smtpd";
+	c->family = s->peer.ss_family == AF_INET6 && strchr(s->addr, ':') ? AF_INET6 :
+	    s->peer.ss_family == AF_INET || s->peer.ss_family == AF_INET6 ? AF_INET : AF_UNSPEC;
+	c->addr = s->addr;
+	c->port = s->port;
+	c->name = NULL;
+}
+
+/* The TLS session, for the HELO macros; NULL in plain text. Strings live in subject/issuer and the TLS session. */
+static const struct mc_tls *
+session_mc_tls(const struct session *s, struct mc_tls *tls, char *subject, char *issuer,
+    size_t size)
+{
+	if (s->io.tls == NULL)
+		return NULL;
+	memset(tls, 0, sizeof(*tls));
+	tls->version = tls_conn_version(s->io.tls);
+	tls->cipher = tls_conn_cipher(s->io.tls);
+	tls->bits = tls_conn_cipher_bits(s->io.tls);
+	if (tls_conn_peer_cn(s->io.tls, subject, size, issuer, size) == 0) {
+		tls->cert_subject = subject[0] ? subject : NULL;
+		tls->cert_issuer = issuer[0] ? issuer : NULL;
+	}
+	return tls;
+}
+
+/*
+ * A session kept out of the milters so far (s->mc_late) starts now: its
+ * milter state is made and told who the client is (and its HELO, with_helo),
+ * without events. Idle and never-mailing sessions cost no milter memory.
+ */
+static void
+session_milter_late_start(struct session *s, int with_helo)
+{
+	struct mc_client c;
+	struct mc_tls tls;
+	char subject[256], issuer[256];
+
+	s->mc_late = 0;
+	s->mcs = mc_session_new(s->d->milters, s->d->base, session_on_verdict, session_on_ready, s);
+	session_mc_client(s, &c);
+	mc_catch_up(s->mcs, &c, with_helo && s->cs.helo ? s->cs.helo : NULL,
+	    session_mc_tls(s, &tls, subject, issuer, sizeof(subject)));
+}
+
+/*
+ * At accept: the milters see the connection before the banner (held until
+ * the verdict), unless each of them negotiated, in an earlier session, to
+ * skip the connect step: then the banner goes out at once and the milter
+ * state waits for the first event a milter takes (HELO or MAIL).
+ */
 void
 session_milter_start(struct session *s)
 {
@@ -226,15 +282,13 @@ session_milter_start(struct session *s)
 		session_say(s, R_BANNER, s->d->conf.hostname, 0);
 		return;
 	}
+	if (mc_list_skips_connect(s->d->milters, 0)) {
+		s->mc_late = 1;
+		session_say(s, R_BANNER, s->d->conf.hostname, 0);
+		return;
+	}
 	s->mcs = mc_session_new(s->d->milters, s->d->base, session_on_verdict, session_on_ready, s);
-	memset(&c, 0, sizeof(c));
-	c.hostname = s->d->conf.hostname;
-	c.daemon_name = "postern-smtpd";
-	c.family = s->peer.ss_family == AF_INET6 && strchr(s->addr, ':') ? AF_INET6 :
-	    s->peer.ss_family == AF_INET || s->peer.ss_family == AF_INET6 ? AF_INET : AF_UNSPEC;
-	c.addr = s->addr;
-	c.port = s->port;
-	c.name = NULL;
+	session_mc_client(s, &c);
 	session_milter_hold(s, NULL, MCS_CONNECT);
 	mc_connect(s->mcs, &c);
 }
@@ -248,25 +302,24 @@ session_milter_result(struct session *s, struct cmd_result *r)
 {
 	const char *argv[2];
 
+	if (s->mc_late) {
+		/* No milter state yet: made at the first event a milter takes. */
+		if (r->id == R_EHLO_GREETING) {
+			if (mc_list_skips_connect(s->d->milters, 1))
+				return 0;
+			session_milter_late_start(s, 0);	/* it wants HELO: the event below */
+		} else if (r->action == ACT_MILTER) {
+			session_milter_late_start(s, 1);
+		}
+	}
 	if (s->mcs == NULL)
 		return 0;
 	if (r->id == R_EHLO_GREETING) {
-		struct mc_tls tls = { 0 }, *tp = NULL;
+		struct mc_tls tls;
 		char subject[256], issuer[256];
 
-		if (s->io.tls) {
-			tls.version = tls_conn_version(s->io.tls);
-			tls.cipher = tls_conn_cipher(s->io.tls);
-			tls.bits = tls_conn_cipher_bits(s->io.tls);
-			if (tls_conn_peer_cn(s->io.tls, subject, sizeof(subject), issuer,
-			    sizeof(issuer)) == 0) {
-				tls.cert_subject = subject[0] ? subject : NULL;
-				tls.cert_issuer = issuer[0] ? issuer : NULL;
-			}
-			tp = &tls;
-		}
 		session_milter_hold(s, r, MCS_HELO);
-		mc_helo(s->mcs, s->cs.helo, tp);
+		mc_helo(s->mcs, s->cs.helo, session_mc_tls(s, &tls, subject, issuer, sizeof(subject)));
 		return 1;
 	}
 	switch (r->action) {

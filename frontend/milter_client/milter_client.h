@@ -94,6 +94,12 @@ mc_list *mc_list_parse(const char *spec, const struct mc_options *opt, char *err
 void mc_list_free(mc_list *l);
 size_t mc_list_count(const mc_list *l);
 /*
+ * Did every milter of l negotiate, last time, to skip the connect step (and,
+ * with through_helo, HELO too)? Then a session needs no milter state before
+ * its first MAIL: it makes its mc_session then, with mc_catch_up().
+ */
+int mc_list_skips_connect(const mc_list *l, int through_helo);
+/*
  * postern-smtpd -t: connect to milter i now (blocking, up to timeout_s) and,
  * with check_owner, apply the owner check; 0, or -1 with a reason in why.
  * Nothing is sent.
@@ -180,6 +186,15 @@ void mc_session_free(mc_session *s);
 
 void mc_connect(mc_session *s, const struct mc_client *c);
 void mc_helo(mc_session *s, const char *helo, const struct mc_tls *tls);
+/*
+ * Instead of mc_connect() and mc_helo() when the session starts late (at its
+ * first MAIL: mc_list_skips_connect()): the client's and, when helo is not
+ * NULL, HELO's macros are set, no event is sent and no verdict comes; each
+ * milter is connected at the first event it takes and hears what it
+ * missed then.
+ */
+void mc_catch_up(mc_session *s, const struct mc_client *c, const char *helo,
+    const struct mc_tls *tls);
 /* argv: "<address>" as given, then the ESMTP parameters, NULL-terminated. NULLs: unknown. */
 void mc_mail(mc_session *s, const char *const *argv, const char *auth_type,
     const char *auth_authen, const char *queue_id);

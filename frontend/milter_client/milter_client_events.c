@@ -25,12 +25,11 @@ encode_event(mc_session *s, const struct mp_msg *m)
 	}
 }
 
-void
-mc_connect(mc_session *s, const struct mc_client *ci)
+/* The connect macros and what a replay of CONNECT needs, without the event. */
+static void
+set_client(mc_session *s, const struct mc_client *ci)
 {
 	char buf[600];
-	struct mp_msg m = { .cmd = SMFIC_CONNECT };
-	size_t i;
 
 	mc_macro_set(s, M_J, ci->hostname);
 	mc_macro_set(s, M_DAEMON_NAME, ci->daemon_name);
@@ -52,6 +51,31 @@ mc_connect(mc_session *s, const struct mc_client *ci)
 	    SMFIA_UNKNOWN;
 	if (ci->addr == NULL)
 		s->family = SMFIA_UNKNOWN;
+}
+
+/* The HELO macros and name, without the event. */
+static void
+set_helo(mc_session *s, const char *helo, const struct mc_tls *tls)
+{
+	char bits[16];
+
+	mc_macro_set(s, M_TLS_VERSION, tls ? tls->version : NULL);
+	mc_macro_set(s, M_CIPHER, tls ? tls->cipher : NULL);
+	snprintf(bits, sizeof(bits), "%u", tls ? tls->bits : 0);
+	mc_macro_set(s, M_CIPHER_BITS, tls ? bits : NULL);
+	mc_macro_set(s, M_CERT_SUBJECT, tls ? tls->cert_subject : NULL);
+	mc_macro_set(s, M_CERT_ISSUER, tls ? tls->cert_issuer : NULL);
+	free(s->helo);
+	s->helo = xstrndup(helo, 255);
+}
+
+void
+mc_connect(mc_session *s, const struct mc_client *ci)
+{
+	struct mp_msg m = { .cmd = SMFIC_CONNECT };
+	size_t i;
+
+	set_client(s, ci);
 	m.s1 = s->conn_host;
 	m.family = s->family;
 	m.port = (uint16_t)ci->port;
@@ -76,18 +100,23 @@ mc_connect(mc_session *s, const struct mc_client *ci)
 void
 mc_helo(mc_session *s, const char *helo, const struct mc_tls *tls)
 {
-	char bits[16];
-
-	mc_macro_set(s, M_TLS_VERSION, tls ? tls->version : NULL);
-	mc_macro_set(s, M_CIPHER, tls ? tls->cipher : NULL);
-	snprintf(bits, sizeof(bits), "%u", tls ? tls->bits : 0);
-	mc_macro_set(s, M_CIPHER_BITS, tls ? bits : NULL);
-	mc_macro_set(s, M_CERT_SUBJECT, tls ? tls->cert_subject : NULL);
-	mc_macro_set(s, M_CERT_ISSUER, tls ? tls->cert_issuer : NULL);
-	free(s->helo);
-	s->helo = xstrndup(helo, 255);
+	set_helo(s, helo, tls);
 	encode_event(s, &(struct mp_msg){ .cmd = SMFIC_HELO, .s1 = s->helo });
 	mc_event_start(s, SMFIC_HELO);
+}
+
+void
+mc_catch_up(mc_session *s, const struct mc_client *ci, const char *helo, const struct mc_tls *tls)
+{
+	size_t i;
+
+	set_client(s, ci);
+	if (helo != NULL)
+		set_helo(s, helo, tls);
+	/* Connected at the first event each takes; what they missed is replayed then. */
+	for (i = 0; i < s->n; i++)
+		if (s->slots[i].c == NULL && !s->slots[i].off)
+			s->slots[i].deferred = 1;
 }
 
 /* An argv event (MAIL, RCPT); *addr gets argv[0] without its angle brackets. */

@@ -211,6 +211,20 @@ mc_list_free(mc_list *l)
 	mc_list_unref(l);
 }
 
+int
+mc_list_skips_connect(const mc_list *l, int through_helo)
+{
+	uint32_t need = SMFIP_NOCONNECT | (through_helo ? SMFIP_NOHELO : 0);
+	size_t i;
+
+	if (l == NULL || l->n == 0)
+		return 0;
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].proto_known || (l->v[i].proto_seen & need) != need)
+			return 0;
+	return 1;
+}
+
 size_t
 mc_list_count(const mc_list *l)
 {

@@ -81,7 +81,9 @@ class KillNine(unittest.TestCase):
 
         deadline = time.time() + 120 * R.SLOW
         while time.time() < deadline:
-            if relay.files("new") == []:
+            # The relay removes new/<id>, then state/<id>: wait for both.
+            if relay.files("new") == [] and \
+                    [f for f in relay.files("state") if not f.startswith(".")] == []:
                 break
             time.sleep(0.2)
         # What the next hop accepted, per recipient: (seq, recipient) pairs.

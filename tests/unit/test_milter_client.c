@@ -151,15 +151,55 @@ test_lazy_connect(void **state)
 	mc_mods_free(V.mods);
 	V.mods = NULL;
 	mc_session_free(s);
+
+	/*
+	 * A session that starts late (postern-smtpd makes it at the first MAIL
+	 * when the list skips connect and HELO): no events, no verdicts, until
+	 * MAIL; the milter still learns the client and its HELO.
+	 */
+	assert_true(mc_list_skips_connect(l, 1));
+	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	mc_catch_up(s, &client, "late.example", &tls);
+	mc_stats(&c0, &r0);
+	assert_int_equal(c0, c1 + 1);	/* nothing opened by the catch-up */
+	VERDICT(mc_mail(s, from_argv, "PLAIN", "alice", NULL), MC_CONTINUE);
+	VERDICT(mc_rcpt(s, rcpt_argv), MC_CONTINUE);
+	VERDICT(mc_data(s, "Q125"), MC_CONTINUE);
+	message(s, msg, MSG_LEN, 100);
+	assert_int_equal(V.act, MC_CONTINUE);
+	mc_mods_free(V.mods);
+	V.mods = NULL;
+	mc_session_free(s);
 	mc_list_free(l);
 	spin(100);
 	assert_int_equal(rec_count("C "), 0);	/* never a connect step, */
 	assert_int_equal(rec_count("E "), 0);	/* nor a HELO step, */
-	assert_int_equal(rec_count("F <a@example.com>"), 2);	/* two transactions, */
+	assert_int_equal(rec_count("F <a@example.com>"), 3);	/* three transactions, */
 	/* and at each MAIL the connect and HELO macros were there. */
-	assert_int_equal(rec_count("M C@F {client_addr}=192.0.2.1"), 2);
-	assert_int_equal(rec_count("M C@F {daemon_name}=postern-smtpd"), 2);
-	assert_int_equal(rec_count("M H@F {tls_version}=TLSv1.3"), 2);
+	assert_int_equal(rec_count("M C@F {client_addr}=192.0.2.1"), 3);
+	assert_int_equal(rec_count("M C@F {daemon_name}=postern-smtpd"), 3);
+	assert_int_equal(rec_count("M H@F {tls_version}=TLSv1.3"), 3);
+}
+
+/* A list is known to skip connect only once every milter negotiated so. */
+static void
+test_skips_connect_learned(void **state)
+{
+	mc_list *l;
+
+	(void)state;
+	start_filter("record");		/* takes connect and HELO */
+	l = filter_list(5, "tempfail", 0);
+	assert_false(mc_list_skips_connect(l, 0));	/* nothing known yet */
+	{
+		mc_session *s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+
+		VERDICT(mc_connect(s, &client), MC_CONTINUE);
+		mc_session_free(s);
+	}
+	assert_false(mc_list_skips_connect(l, 0));	/* known: it wants connect */
+	mc_list_free(l);
+	assert_false(mc_list_skips_connect(NULL, 0));
 }
 
 struct reply_case {
@@ -716,6 +756,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skips_connect_learned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_rcpt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_connect, setup, teardown),
