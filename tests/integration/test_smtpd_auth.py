@@ -218,18 +218,20 @@ class Backoff(h.SmtpdTestCase):
 
     def test_parallel_guesses_line_up_and_excess_is_refused_unchecked(self):
         with h.Smtpd(smtpd_require_auth=True) as d:
-            conns = [d.client(timeout=60) for _ in range(7)]
+            conns = [d.client(timeout=60 * h.SLOW) for _ in range(9)]
             try:
                 for c in conns:
                     c.ehlo()
                 t0 = time.monotonic()
                 for i, c in enumerate(conns):
                     c.send("AUTH PLAIN " + h.plain_b64("guess%d" % i, "x") + "\r\n")
-                # In flight counts as failed: the six admitted start 0, 1, 3, 7, 15, 31 s
-                # apart, in whatever order the server reads them; the seventh would wait
-                # past 60 s and is refused without a check.
+                # In flight counts as failed: the admitted ones start 0, 1, 3, 7, 15, 31
+                # (and 61) s after the first, in whatever order the server reads them;
+                # one that would wait more than 60 s is refused without a check. Six are
+                # admitted when all nine arrive within a second, seven when the last
+                # come later (under valgrind the crypt thread holds the loop up).
                 got = {}
-                while time.monotonic() - t0 < 3.6:
+                while time.monotonic() - t0 < 8.0:
                     for i, c in enumerate(conns):
                         if i not in got:
                             data = c.pending(wait=0.02)
@@ -238,13 +240,13 @@ class Backoff(h.SmtpdTestCase):
                 replies = sorted(got.values())
                 refused = [t for t, r in replies if r == "454 4.7.0 Temporary authentication failure"]
                 failed = [t for t, r in replies if r == INVALID]
-                self.assertEqual(len(refused), 1, replies)
-                self.assertLess(refused[0], 2.0)
-                self.assertEqual(len(failed), 3, replies)    # started at 0, 1 and 3 s
-                self.assertLess(failed[0], 0.9)
+                self.assertEqual(len(refused) + len(failed), len(replies), replies)
+                self.assertIn(len(refused), (2, 3), replies)
+                self.assertGreaterEqual(len(failed), 3, replies)   # started at 0, 1 and 3 s
                 self.assertGreaterEqual(failed[1], 0.9)
                 self.assertGreaterEqual(failed[2], 2.8)
-                self.assertEqual(len(replies), 4, replies)  # the next starts at 7 s
+                if len(failed) > 3:
+                    self.assertGreaterEqual(failed[3], 6.8)       # the next starts at 7 s
                 self.assertTrue(d.wait_log("too many attempts pending"))
             finally:
                 for c in conns:
