@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "auth_backoff.h"
 #include "config.h"
+#include "fsperm.h"
 #include "log.h"
 #include "milter_client/milter_client.h"
 #include "server.h"
@@ -30,12 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SMTPD_BACKOFF_ENTRIES	100000
+#define SMTPD_TEST_CONNECT_S	5	/* -t: how long a milter may take to accept */
 
 static struct smtpd smtpd;
 static const char *config_path;
@@ -45,7 +48,7 @@ static struct event *ev_grace;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postern-smtpd [-dns] [-c config-file]\n");
+	fprintf(stderr, "usage: postern-smtpd [-dnst] [-c config-file]\n");
 	exit(2);
 }
 
@@ -106,6 +109,53 @@ smtpd_mkdir_owned(const char *path, uid_t uid, gid_t gid, int chown_it)
 }
 
 /*
+ * Spool directories others can write: any local user could drop a message
+ * into new/ or remove one. One line each (log, or stderr with to_stderr
+ * for -t); returns how many.
+ */
+static int
+smtpd_check_spool(const postern_config *cfg, int to_stderr)
+{
+	static const char *const subs[] = { "", "/tmp", "/new" };
+	char path[4096], msg[FSPERM_MSG_MAX];
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->smtpd_spool_dir, subs[i]);
+		if (fsperm_dir_shared(path, msg, sizeof(msg)) == 0)
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "postern-smtpd: smtpd_spool_dir %s\n", msg);
+		else
+			log_warnx("smtpd_spool_dir %s: refusing to start", msg);
+		n++;
+	}
+	return n;
+}
+
+/* Secrets others can read (accounts file, TLS key): a line each; returns how many. */
+static int
+smtpd_check_secrets(const postern_config *cfg, int to_stderr)
+{
+	const char *keys[2] = { "accounts_file", "smtpd_tls_key_file" };
+	const char *files[2] = { cfg->accounts_file, cfg->smtpd_tls_key_file };
+	char msg[FSPERM_MSG_MAX];
+	int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (files[i][0] == '\0' || fsperm_secret(files[i], msg, sizeof(msg)) <= 0)
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "postern-smtpd: %s %s\n", keys[i], msg);
+		else
+			log_warnx("%s %s", keys[i], msg);
+		n++;
+	}
+	return n;
+}
+
+/*
  * The one place where privileges change. Runs after the listeners are
  * bound and the TLS key is read. As root with smtpd_user set: create the
  * spool directories owned by that user, then setgroups/setgid/setuid and
@@ -135,13 +185,16 @@ smtpd_drop_privileges(const postern_config *cfg)
 	smtpd_mkdir_owned(sub, uid, gid, drop);
 	snprintf(sub, sizeof(sub), "%s/new", dir);
 	smtpd_mkdir_owned(sub, uid, gid, drop);
-	if (!drop)
-		return;
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
-		log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
-	if (setuid(0) == 0)
-		log_fatalx("privileges were not dropped (setuid(0) succeeded)");
-	log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
+	if (drop) {
+		if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+			log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
+		if (setuid(0) == 0)
+			log_fatalx("privileges were not dropped (setuid(0) succeeded)");
+		log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
+	}
+	/* Nothing this process could exec may gain privileges (set-uid, file capabilities). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
 /* smtpd_milters with the milter_* settings; reused connections are kept per milter. */
@@ -155,9 +208,97 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 		.max_body = 0,
 		.pool_max = MC_POOL_MAX_DEFAULT,
 		.reuse = cfg->milter_reuse,
+		.check_owner = cfg->smtpd_milter_check_owner,
+		.owner_uid = -1,
 	};
+	struct passwd *pw;
 
+	/* The milter may run as milter_user, as postern-milter does when started as root. */
+	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) != NULL)
+		opt.owner_uid = (long)pw->pw_uid;
 	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);
+}
+
+/*
+ * -t: check what a start would read, without binding or changing
+ * anything: config keys, certificate and key (readable, matching, TLS
+ * priorities), accounts file, milter list (each milter reachable, and its
+ * owner), smtpd_user, and the modes of the secrets and the spool. Every
+ * problem on its own line (stderr); one summary line on stdout when there
+ * is none. Returns the exit status.
+ */
+static int
+smtpd_selftest(postern_config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+	const char *where = cfg->path[0] ? cfg->path : "defaults";
+	accounts *acc;
+	mc_list *ml;
+	tls_server *tls = NULL;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nextras; i++) {
+		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
+			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
+			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
+			n++;
+		}
+	}
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: accounts_file %s\n", err);
+		n++;
+	}
+	accounts_free(acc);
+	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", where, err);
+		n++;
+	}
+	for (i = 0; i < mc_list_count(ml); i++) {
+		if (mc_list_probe(ml, i, SMTPD_TEST_CONNECT_S, err, sizeof(err)) != 0) {
+			fprintf(stderr, "postern-smtpd: smtpd_milters %s: %s\n", mc_list_name(ml, i), err);
+			n++;
+		}
+	}
+	mc_list_free(ml);
+	if (cfg->smtpd_tls_cert_file[0] != '\0') {
+		if ((tls = tls_server_new(cfg->smtpd_tls_cert_file, cfg->smtpd_tls_key_file, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "postern-smtpd: smtpd_tls_cert_file/smtpd_tls_key_file %s\n", err);
+			n++;
+		}
+	}
+	if (tls == NULL && cfg->smtpd_tls_priority[0] != '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_priority is set but TLS is not\n",
+		    where);
+		n++;
+	}
+	if (tls != NULL && tls_server_set_priority(tls, cfg->smtpd_tls_priority, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", where, err);
+		n++;
+	}
+	tls_server_free(tls);
+	if (cfg->smtpd_require_tls && cfg->smtpd_tls_cert_file[0] == '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_require_tls = yes needs "
+		    "smtpd_tls_cert_file\n", where);
+		n++;
+	}
+	if (cfg->smtpd_tls_listen[0] != '\0' && cfg->smtpd_tls_cert_file[0] == '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_listen needs smtpd_tls_cert_file\n",
+		    where);
+		n++;
+	}
+	if (cfg->smtpd_user[0] != '\0' && getpwnam(cfg->smtpd_user) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_user \"%s\": no such user\n", where,
+		    cfg->smtpd_user);
+		n++;
+	}
+	n += smtpd_check_secrets(cfg, 1);
+	n += smtpd_check_spool(cfg, 1);
+	if (n == 0)
+		printf("postern-smtpd: %s: configuration OK\n", where);
+	return n ? 1 : 0;
 }
 
 /* SIGHUP: settings, accounts, certificate, milters. Listeners, spool and user need a restart. */
@@ -188,9 +329,10 @@ smtpd_reload(struct smtpd *d)
 	if (strcmp(cfg->smtpd_listen, old->smtpd_listen) != 0 ||
 	    strcmp(cfg->smtpd_tls_listen, old->smtpd_tls_listen) != 0 ||
 	    strcmp(cfg->smtpd_spool_dir, old->smtpd_spool_dir) != 0 ||
-	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0)
-		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir and smtpd_user "
-		    "changes take effect at restart");
+	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0 ||
+	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0)
+		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user and "
+		    "smtpd_tls_priority changes take effect at restart");
 	if (cfg->smtpd_tls_cert_file[0] != '\0') {
 		if (d->tls != NULL) {
 			if (tls_server_reload(d->tls, cfg->smtpd_tls_cert_file,
@@ -199,6 +341,11 @@ smtpd_reload(struct smtpd *d)
 		} else if ((d->tls = tls_server_new(cfg->smtpd_tls_cert_file,
 		    cfg->smtpd_tls_key_file, err, sizeof(err))) == NULL) {
 			log_warnx("TLS not enabled: %s", err);
+		} else if (tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err,
+		    sizeof(err)) != 0) {
+			log_warnx("TLS not enabled: %s", err);
+			tls_server_free(d->tls);
+			d->tls = NULL;
 		}
 		if (d->tls != NULL)
 			tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
@@ -262,9 +409,9 @@ main(int argc, char **argv)
 	postern_config *cfg;
 	accounts *acc;
 	struct event *sigs[3];
-	int ch, print = 0, use_syslog = 0, debug = 0, i;
+	int ch, print = 0, use_syslog = 0, debug = 0, test = 0, i;
 
-	while ((ch = getopt(argc, argv, "c:dns")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -277,6 +424,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			use_syslog = 1;
+			break;
+		case 't':
+			test = 1;
 			break;
 		default:
 			usage();
@@ -293,6 +443,11 @@ main(int argc, char **argv)
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s\n", err);
 		return 1;
+	}
+	if (test) {
+		i = smtpd_selftest(cfg);
+		config_free(cfg);
+		return i;
 	}
 	/*
 	 * Keys nobody knows may belong to a milter policy module
@@ -330,8 +485,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-smtpd: %s\n", err);
 		goto fail;
 	}
+	if (d->tls != NULL &&
+	    tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path, err);
+		goto fail;
+	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
+	smtpd_check_secrets(cfg, 0);
+	/* Before binding: a refused start must not have listened, even briefly. */
+	if (smtpd_check_spool(cfg, 0) != 0)
+		goto fail;
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);

@@ -6,6 +6,7 @@
  * through io.c; everything slow (crypt(3), fsync, milter verdicts) runs
  * elsewhere while the session's input waits ("busy").
  */
+#include "autoconf.h"		/* HAVE_MALLOC_TRIM, before any system header */
 #include "session.h"
 #include "session_int.h"
 #include "accounts.h"
@@ -25,6 +26,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,33 @@
 
 static struct session *session_list;
 static unsigned session_n;
+static unsigned session_peak;	/* most sessions at once since the heap was last trimmed */
+
+/*
+ * After a burst (at least SESSION_TRIM_BURST sessions, down to a quarter
+ * of them) give the freed heap back to the system: M_TRIM_THRESHOLD keeps
+ * 8 MiB for speed in steady traffic (main.c), which after 5,000 idle
+ * connections left the daemon at twice its resting size for good.
+ */
+#define SESSION_TRIM_BURST	256
+
+static void
+session_trim_after_burst(void)
+{
+	static int draining;	/* trimmed during this burst: once more when the last one goes */
+
+	if (session_peak >= SESSION_TRIM_BURST && session_n <= session_peak / 4) {
+		draining = 1;
+		session_peak = session_n;
+	} else if (session_n == 0 && draining) {
+		draining = 0;
+	} else {
+		return;
+	}
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
 /* Shared by all sessions: the loop is single-threaded and parsing is in place. */
 static char session_rbuf[SESSION_CARRY_MAX + 1];
 
@@ -525,6 +556,7 @@ session_free(struct session *s)
 	free(s->carry);
 	server_conn_closed(s->d->srv, &s->peer);
 	session_stress_check(s->d, session_n);
+	session_trim_after_burst();
 	if (s->d->shutting_down && session_n == 0)
 		event_base_loopexit(s->d->base, NULL);
 	free(s);
@@ -678,6 +710,8 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 		session_list->prev = s;
 	session_list = s;
 	session_n++;
+	if (session_n > session_peak)
+		session_peak = session_n;
 	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
 	    implicit_tls ? " tls=implicit" : "");
 	if (session_stress_check(d, session_n))

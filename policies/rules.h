@@ -36,7 +36,8 @@
  *                       Every From mailbox's domain, in lowercase A-label form,
  *                       equals the envelope sender's (policy_alignment =
  *                       strict) or has the same organizational domain by the
- *                       Public Suffix List (relaxed).
+ *                       Public Suffix List (relaxed). With
+ *                       policy_alignment_sender = yes, the Sender mailbox too.
  *  6 subject_present    554 5.6.0 Subject not present
  *                       No Subject header, or only empty / whitespace-only
  *                       ones after RFC 2047 decoding.

@@ -36,14 +36,17 @@ smtpd_tls_cert_file = $demo/cert.pem
 smtpd_tls_key_file = $demo/key.pem
 smtpd_user = postern
 smtpd_spool_dir = $demo/spool
-smtpd_milters = inet:127.0.0.1:8891
+# A unix socket in a root-owned directory (0750, group postern): loopback TCP
+# would be open to every local user (postern-smtpd(8), MILTERS).
+smtpd_milters = unix:/run/postern/milter.sock
 # postern-milter supports connection reuse; other milters may not (postern.conf(5), milter_reuse)
 milter_reuse = yes
-milter_listen = inet:127.0.0.1:8891
+milter_listen = unix:/run/postern/milter.sock
 milter_user = postern
 accounts_file = $demo/accounts
 CONF
 chown -R postern:postern "$demo/spool"
+install -d -o root -g postern -m 0750 /run/postern
 chmod 640 "$demo/key.pem" "$demo/accounts"
 chgrp postern "$demo/key.pem" "$demo/accounts"
 

@@ -3,9 +3,9 @@ EXTRA_DIST += tests/corpus
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply \
-	tests/unit/test_log tests/unit/test_endpoint tests/unit/test_config_doc
+	tests/unit/test_log tests/unit/test_endpoint tests/unit/test_config_doc tests/unit/test_fsperm
 TESTS += tests/unit/test_config tests/unit/test_accounts tests/unit/test_reply tests/unit/test_log \
-	tests/unit/test_endpoint tests/unit/test_config_doc
+	tests/unit/test_endpoint tests/unit/test_config_doc tests/unit/test_fsperm
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
@@ -19,6 +19,9 @@ tests_unit_test_reply_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSPEC_FILE='"$(abs_top_srcdir)/doc/status-codes.txt"' \
 	-DSHARED_SPEC_FILE='"$(abs_top_srcdir)/../shared/spec/status-codes.txt"'
 tests_unit_test_reply_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_fsperm_SOURCES = tests/unit/test_fsperm.c
+tests_unit_test_fsperm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fsperm_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_log_SOURCES = tests/unit/test_log.c
 tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_log_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)

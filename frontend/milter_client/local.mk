@@ -4,7 +4,7 @@
 MC_SOURCES = frontend/milter_client/milter_client.c frontend/milter_client/milter_client.h \
 	frontend/milter_client/milter_client_int.h frontend/milter_client/milter_client_list.c \
 	frontend/milter_client/milter_client_conn.c frontend/milter_client/milter_client_msg.c \
-	frontend/milter_client/milter_client_events.c \
+	frontend/milter_client/milter_client_events.c frontend/milter_client/milter_client_owner.c \
 	frontend/milter_client/mc_split.c frontend/milter_client/mc_split.h
 
 # Tests against real milters: a libmilter test filter, a garbage-speaking

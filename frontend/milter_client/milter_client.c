@@ -30,7 +30,7 @@ on_fire(evutil_socket_t fd, short what, void *arg)
 	/* Copies: the callee may free the session before it is done with v. */
 	v.action = s->act;
 	if (s->act != MC_CONTINUE && s->act != MC_DISCARD) {
-		memcpy(reply, s->reply, sizeof(reply));
+		memcpy(reply, mc_reply_buf(&s->reply), sizeof(reply));
 		v.reply = reply;
 	}
 	v.close = s->close;
@@ -57,7 +57,17 @@ static void
 set_reply(mc_session *s, enum mc_action act, enum reply_id id)
 {
 	s->act = act;
-	reply_format(id, NULL, s->reply, sizeof(s->reply));
+	reply_format(id, NULL, mc_reply_buf(&s->reply), MP_REPLY_MAX + 1);
+}
+
+char *
+mc_reply_buf(char **slot)
+{
+	if (*slot == NULL) {
+		*slot = xmalloc(MP_REPLY_MAX + 1);
+		(*slot)[0] = '\0';
+	}
+	return *slot;
 }
 
 /* --- sessions */
@@ -140,6 +150,9 @@ mc_session_free(mc_session *s)
 		free(s->mac[i]);
 	free(s->helo);
 	free(s->conn_host);
+	free(s->reply);
+	free(s->helo_reply);
+	free(s->msg_reply);
 	mp_buf_free(&s->pkt[0]);
 	mp_buf_free(&s->pkt[1]);
 	mc_split_free(&s->split);
@@ -367,7 +380,7 @@ mc_event_done(mc_session *s)
 			set_reply(s, MC_REJECT, R_POLICY_REJECT);
 		} else if (ev == SMFIC_BODYEOB && s->msg_act != MC_CONTINUE) {
 			s->act = s->msg_act;
-			memcpy(s->reply, s->msg_reply, sizeof(s->reply));
+			memcpy(mc_reply_buf(&s->reply), mc_reply_buf(&s->msg_reply), MP_REPLY_MAX + 1);
 			s->decider = s->msg_decider;
 			s->close = strncmp(s->reply, "421", 3) == 0;
 		} else if (ev == SMFIC_BODYEOB && s->discard) {
@@ -430,7 +443,8 @@ mc_event_start(mc_session *s, int ev)
 	s->cur = 0;
 	s->waiting = 0;
 	s->act = MC_CONTINUE;
-	s->reply[0] = '\0';
+	if (s->reply)
+		s->reply[0] = '\0';
 	s->close = 0;
 	s->decider = NULL;
 	if (!s->unit && s->closed) {
@@ -439,7 +453,7 @@ mc_event_start(mc_session *s, int ev)
 	}
 	if (!s->unit && s->helo_act != MC_CONTINUE && ev != SMFIC_CONNECT) {
 		s->act = s->helo_act;
-		memcpy(s->reply, s->helo_reply, sizeof(s->reply));
+		memcpy(mc_reply_buf(&s->reply), mc_reply_buf(&s->helo_reply), MP_REPLY_MAX + 1);
 		s->decider = s->helo_decider;
 		s->close = strncmp(s->reply, "421", 3) == 0;
 		mc_event_done(s);
@@ -581,7 +595,7 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 		/* Refused mid-message: remembered, answered at end of data. */
 		if (s->msg_act == MC_CONTINUE) {
 			s->msg_act = act;
-			memcpy(s->msg_reply, text, sizeof(text));
+			memcpy(mc_reply_buf(&s->msg_reply), text, sizeof(text));
 			s->msg_decider = s->l->v[slot].name;
 		}
 		for (i = 0; i < s->n; i++)
@@ -589,12 +603,12 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 		return 0;
 	}
 	s->act = act;
-	memcpy(s->reply, text, sizeof(text));
+	memcpy(mc_reply_buf(&s->reply), text, sizeof(text));
 	s->close = close;
 	s->decider = s->l->v[slot].name;
 	if (s->ev == SMFIC_HELO) {
 		s->helo_act = act;
-		memcpy(s->helo_reply, text, sizeof(text));
+		memcpy(mc_reply_buf(&s->helo_reply), text, sizeof(text));
 		s->helo_decider = s->decider;
 	}
 	if (s->ev == SMFIC_MAIL) {
@@ -676,7 +690,7 @@ mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m)
 	case SMFIR_CONN_FAIL:
 		/* The milter wants the SMTP client gone, and is done with this socket too. */
 		s->act = MC_CLOSE;
-		reply_format(R_SERVICE_UNAVAILABLE, NULL, s->reply, sizeof(s->reply));
+		reply_format(R_SERVICE_UNAVAILABLE, NULL, mc_reply_buf(&s->reply), MP_REPLY_MAX + 1);
 		s->close = 1;
 		s->decider = s->l->v[slot].name;
 		mc_conn_close(sl->c);

@@ -10,6 +10,7 @@
  * still in flight and stay in step.
  */
 #include "milter_client_int.h"
+#include "fsperm.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -458,7 +459,7 @@ static void
 conn_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct mc_conn *c = arg;
-	char why[160];
+	char why[FSPERM_MSG_MAX + 160];
 
 	(void)bev;
 	if (c->st == C_CLOSING) {
@@ -466,6 +467,12 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
+		/* Checked once per connection: a pooled one was checked when it was opened. */
+		if (c->list->check_owner && mc_owner_check(c->list, c->mi, bufferevent_getfd(c->bev),
+		    why, sizeof(why)) != 0) {
+			conn_fail(c, why);
+			return;
+		}
 		conn_send_optneg(c);
 		return;
 	}

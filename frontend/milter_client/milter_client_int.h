@@ -58,6 +58,8 @@ struct mc_list {
 	char *tmpdir;
 	uint64_t max_body;
 	unsigned pool_max;
+	int check_owner;		/* smtpd_milter_check_owner */
+	long owner_uid;			/* milter_user's uid, -1: none */
 };
 
 enum mc_conn_state { C_CONNECTING, C_NEGOTIATING, C_READY, C_IDLE, C_CLOSING };
@@ -126,7 +128,12 @@ struct mc_session {
 	int waiting;			/* cur awaits its reply */
 	struct mp_buf pkt[2];		/* the event packet; [1]: HEADER with its leading space */
 	enum mc_action act;
-	char reply[MP_REPLY_MAX + 1];
+	/*
+	 * Reply texts (MP_REPLY_MAX + 1 bytes each) are made on first use by
+	 * mc_reply_buf(): most sessions never get a refusal, and three such
+	 * arrays in place made every idle session cost 14 KiB.
+	 */
+	char *reply;
 	int close;
 	const char *decider;
 	/* Session-wide outcomes. */
@@ -138,12 +145,12 @@ struct mc_session {
 	 * DATA) gets it again, without asking the milters.
 	 */
 	enum mc_action helo_act;	/* MC_CONTINUE: none */
-	char helo_reply[MP_REPLY_MAX + 1];
+	char *helo_reply;
 	const char *helo_decider;
 	/* The message. */
 	int discard;			/* some milter said DISCARD */
 	enum mc_action msg_act;		/* refusal from a stream step, answered at end */
-	char msg_reply[MP_REPLY_MAX + 1];
+	char *msg_reply;
 	const char *msg_decider;
 	int in_data;
 	struct evbuffer *in;		/* message bytes not parsed yet */
@@ -163,6 +170,9 @@ struct mc_session {
 /* milter_client_list.c */
 void mc_list_unref(mc_list *l);
 
+/* milter_client_owner.c: 0 when the peer on fd (a new connection to milter mi) may serve it. */
+int mc_owner_check(const mc_list *l, size_t mi, int fd, char *why, size_t whylen);
+
 /* milter_client_conn.c */
 struct mc_conn *mc_conn_get(mc_session *s, size_t slot);
 void mc_conn_send(struct mc_conn *c, const void *p, size_t n, int expect_reply);
@@ -173,6 +183,8 @@ int mc_conn_blocked(struct mc_conn *c);
 void mc_pool_flush(struct mc_milter *m);
 extern uint64_t mc_nconnects, mc_nreuses;
 
+/* milter_client.c: a reply buffer of the session (s->reply, ...), allocated on first use. */
+char *mc_reply_buf(char **slot);
 /* milter_client.c: what a connection reports to its session. */
 void mc_on_ready(mc_session *s, size_t slot);
 void mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m);

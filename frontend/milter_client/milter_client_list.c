@@ -150,6 +150,8 @@ mc_list_parse(const char *spec, const struct mc_options *opt, char *err, size_t 
 	l->tmpdir = xstrdup(opt->tmpdir ? opt->tmpdir : "/tmp");
 	l->max_body = opt->max_body ? opt->max_body : MC_MAX_BODY_DEFAULT;
 	l->pool_max = opt->pool_max;
+	l->check_owner = opt->check_owner;
+	l->owner_uid = opt->check_owner ? opt->owner_uid : -1;
 	if (opt->default_action && parse_def(opt->default_action, &def) != 0) {
 		snprintf(err, errlen, "bad milter_default_action \"%.100s\"", opt->default_action);
 		goto fail;

@@ -425,7 +425,7 @@ edit_failed(mc_session *s)
 {
 	if (s->msg_act == MC_CONTINUE) {
 		s->msg_act = MC_TEMPFAIL;
-		reply_format(R_POLICY_INTERNAL, NULL, s->msg_reply, sizeof(s->msg_reply));
+		reply_format(R_POLICY_INTERNAL, NULL, mc_reply_buf(&s->msg_reply), MP_REPLY_MAX + 1);
 	}
 }
 

@@ -30,6 +30,7 @@ SMTPD_SUITES = \
 	tests/integration/test_smtpd_spool.py \
 	tests/integration/test_smtpd_memory.py \
 	tests/integration/test_smtpd_milter.py \
-	tests/integration/test_smtpd_rspamd.py
+	tests/integration/test_smtpd_rspamd.py \
+	tests/integration/test_smtpd_security.py
 TESTS += $(SMTPD_SUITES)
 EXTRA_DIST += tests/integration/smtpd.py tests/integration/dialogs $(SMTPD_SUITES)

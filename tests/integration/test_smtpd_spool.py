@@ -75,8 +75,9 @@ class SpoolFull(h.SmtpdTestCase):
     def test_no_inodes_then_space_returns(self):
         d = h.Smtpd()
         # Root, tmp/ and new/ take three inodes: one is left for message files.
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,nr_inodes=4", "tmpfs", d.spool],
-                       check=True)
+        # Mode 0750: postern-smtpd refuses a spool others may write (tmpfs's default is 1777).
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,nr_inodes=4,mode=0750", "tmpfs",
+                        d.spool], check=True)
         try:
             with d:
                 time.sleep(1.0)
