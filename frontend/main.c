@@ -479,50 +479,41 @@ main(int argc, char **argv)
 	}
 	if ((d->milters = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", cfg->path, err);
-		return 1;
+		goto fail;
 	}
 	if (cfg->smtpd_tls_cert_file[0] != '\0' &&
 	    (d->tls = tls_server_new(cfg->smtpd_tls_cert_file, cfg->smtpd_tls_key_file,
 	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s\n", err);
-		return 1;
+		goto fail;
 	}
 	if (d->tls != NULL &&
 	    tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err, sizeof(err)) != 0) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path, err);
-		tls_server_free(d->tls);
-		mc_list_free(d->milters);
-		accounts_free(acc);
-		config_free(cfg);
-		return 1;
+		goto fail;
 	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
 	smtpd_check_secrets(cfg, 0);
 	/* Before binding: a refused start must not have listened, even briefly. */
-	if (smtpd_check_spool(cfg, 0) != 0) {
-		tls_server_free(d->tls);
-		mc_list_free(d->milters);
-		accounts_free(acc);
-		config_free(cfg);
-		return 1;
-	}
+	if (smtpd_check_spool(cfg, 0) != 0)
+		goto fail;
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
-		return 1;
+		goto fail;
 	}
 	if (cfg->smtpd_require_tls && d->tls == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_require_tls = yes needs smtpd_tls_cert_file\n",
 		    cfg->path);
-		return 1;
+		goto fail;
 	}
 	if (server_tls_listeners(d->srv) > 0 && d->tls == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_listen needs smtpd_tls_cert_file\n",
 		    cfg->path);
-		return 1;
+		goto fail;
 	}
 	smtpd_drop_privileges(cfg);
 
@@ -569,4 +560,12 @@ main(int argc, char **argv)
 	config_free(d->cfg);
 	event_base_free(d->base);
 	return 0;
+fail:
+	/* A start-up error: let go of what was loaded, so memory checkers see no leak. */
+	server_free(d->srv);
+	tls_server_free(d->tls);
+	mc_list_free(d->milters);
+	accounts_free(acc);
+	config_free(cfg);
+	return 1;
 }

@@ -183,7 +183,7 @@ accounts_cmp(const void *a, const void *b)
  * most to check (its very scheme and parameters, so the same crypt work):
  * otherwise a table of fast hashes (SHA-crypt, low-cost bcrypt) answers
  * unknown names measurably slower or faster than real ones. Accounts with
- * cheaper hashes than the dearest still answer faster (README: use one
+ * cheaper hashes than the dearest still answer faster (postern-smtpd(8): use one
  * scheme for all).
  */
 static void

@@ -18,7 +18,7 @@ tests/integration/test_sendmail_milter.log: milter/postern-milter
 # driven by Python smtplib/ssl, raw sockets, swaks and gnutls-cli (harness:
 # tests/integration/smtpd.py; dialog scripts: tests/integration/dialogs/).
 # Each script prints "N passed, M failed"; exit 77 (SKIP) only when the daemon is not built.
-TESTS += \
+SMTPD_SUITES = \
 	tests/integration/test_smtpd_dialogs.py \
 	tests/integration/test_smtpd_replies.py \
 	tests/integration/test_smtpd_auth.py \
@@ -33,21 +33,5 @@ TESTS += \
 	tests/integration/test_smtpd_rspamd.py \
 	tests/integration/test_smtpd_security.py \
 	tests/integration/test_smtpd_faults.py
-
-EXTRA_DIST += \
-	tests/integration/smtpd.py \
-	tests/integration/dialogs \
-	tests/integration/test_smtpd_dialogs.py \
-	tests/integration/test_smtpd_replies.py \
-	tests/integration/test_smtpd_auth.py \
-	tests/integration/test_smtpd_tls.py \
-	tests/integration/test_smtpd_limits.py \
-	tests/integration/test_smtpd_config.py \
-	tests/integration/test_smtpd_data.py \
-	tests/integration/test_smtpd_bdat.py \
-	tests/integration/test_smtpd_spool.py \
-	tests/integration/test_smtpd_memory.py \
-	tests/integration/test_smtpd_milter.py \
-	tests/integration/test_smtpd_rspamd.py \
-	tests/integration/test_smtpd_security.py \
-	tests/integration/test_smtpd_faults.py
+TESTS += $(SMTPD_SUITES)
+EXTRA_DIST += tests/integration/smtpd.py tests/integration/dialogs $(SMTPD_SUITES)
