@@ -1,6 +1,25 @@
-/* ascii.h - character values shared by the decoders (quoted-printable, RFC 2047, base64, AUTH). */
+/* ascii.h - character values shared by the decoders (quoted-printable, RFC 2047, base64, AUTH, queue files). */
 #ifndef POSTERN_ASCII_H
 #define POSTERN_ASCII_H
+
+#include <stdint.h>
+
+/* Decimal digits only (no sign, no blank, not empty) that fit in 64 bits: 0 and *out, or -1. */
+static inline int
+ascii_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
 
 /* Value of a hexadecimal digit, either case, or -1. */
 static inline int

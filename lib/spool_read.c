@@ -3,6 +3,7 @@
 #define _GNU_SOURCE 1	/* memmem */
 #endif
 #include "spool_read.h"
+#include "ascii.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -32,23 +33,6 @@ sr_fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* Decimal digits only, no sign, fits in 64 bits. */
-static int
-sr_number(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
 }
 
 /* "<...>" with no '<' '>' inside and nothing after; "<>" allowed only where empty_ok. */
@@ -86,12 +70,12 @@ sr_set(struct spool_read_env *env, enum sr_key k, const char *v, size_t *cap, ch
 		env->id = v;
 		break;
 	case SR_ARRIVAL:
-		if (sr_number(v, &env->arrival_ms))
+		if (ascii_u64(v, &env->arrival_ms))
 			return sr_fail(err, errlen, "line %u: bad arrival", lineno);
 		break;
 	case SR_CADDR: env->client_addr = v; break;
 	case SR_CPORT:
-		if (sr_number(v, &n) || n > 65535)
+		if (ascii_u64(v, &n) || n > 65535)
 			return sr_fail(err, errlen, "line %u: bad client-port", lineno);
 		env->client_port = (unsigned)n;
 		break;
@@ -126,7 +110,7 @@ sr_set(struct spool_read_env *env, enum sr_key k, const char *v, size_t *cap, ch
 		break;
 	case SR_QUAR: env->quarantine = v; break;
 	case SR_SIZE:
-		if (sr_number(v, &env->size))
+		if (ascii_u64(v, &env->size))
 			return sr_fail(err, errlen, "line %u: bad size", lineno);
 		break;
 	case SR_NKEYS:

@@ -1,5 +1,6 @@
 /* journal.c - write and replay a message's delivery history (checksummed text records). */
 #include "journal.h"
+#include "ascii.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -211,22 +212,6 @@ j_unescape(char *s)
 	return 0;
 }
 
-static int
-j_number(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static void
 j_event(struct journal_state *st, char type, uint64_t ms, size_t rcpt, int state, const char *text)
 {
@@ -264,12 +249,12 @@ j_apply(struct journal_state *st, char *rec)
 		return -1;
 	switch (type) {
 	case 'V':
-		if (n != 1 || j_number(f[0], &a) || a != JOURNAL_VERSION)
+		if (n != 1 || ascii_u64(f[0], &a) || a != JOURNAL_VERSION)
 			return -1;
 		st->version = (int)a;
 		return 0;
 	case 'M':
-		if (n != 3 || st->have_envelope || j_number(f[0], &a) || j_number(f[1], &b))
+		if (n != 3 || st->have_envelope || ascii_u64(f[0], &a) || ascii_u64(f[1], &b))
 			return -1;
 		st->arrival_ms = a;
 		st->size = b;
@@ -287,13 +272,13 @@ j_apply(struct journal_state *st, char *rec)
 		st->nrcpts++;
 		return 0;
 	case 'A':
-		if (n != 2 || j_number(f[0], &a))
+		if (n != 2 || ascii_u64(f[0], &a))
 			return -1;
 		st->attempts++;
 		j_event(st, 'A', a, 0, 0, f[1]);
 		return 0;
 	case 'R':
-		if (n != 4 || j_number(f[0], &a) || j_number(f[1], &b) || b >= st->nrcpts ||
+		if (n != 4 || ascii_u64(f[0], &a) || ascii_u64(f[1], &b) || b >= st->nrcpts ||
 		    strlen(f[2]) != 1 || strchr(journal_rcodes, f[2][0]) == NULL)
 			return -1;
 		i = (size_t)b;
@@ -304,24 +289,24 @@ j_apply(struct journal_state *st, char *rec)
 		j_event(st, 'R', a, i, st->rcpts[i].state, f[3]);
 		return 0;
 	case 'W':
-		if (n != 2 || j_number(f[0], &a) || j_number(f[1], &b))
+		if (n != 2 || ascii_u64(f[0], &a) || ascii_u64(f[1], &b))
 			return -1;
 		st->next_ms = b;
 		return 0;
 	case 'H':
 	case 'U':
-		if (n != 1 || j_number(f[0], &a))
+		if (n != 1 || ascii_u64(f[0], &a))
 			return -1;
 		st->held = type == 'H';
 		return 0;
 	case 'B':
-		if (n != 2 || j_number(f[0], &a) || f[1][0] == '\0' || strchr(f[1], '/') ||
+		if (n != 2 || ascii_u64(f[0], &a) || f[1][0] == '\0' || strchr(f[1], '/') ||
 		    f[1][0] == '.' || st->bounce_id)
 			return -1;
 		st->bounce_id = xstrdup(f[1]);
 		return 0;
 	case 'F':
-		if (n != 2 || j_number(f[0], &a))
+		if (n != 2 || ascii_u64(f[0], &a))
 			return -1;
 		for (i = 1; i < 4; i++)
 			if (strcmp(f[1], journal_fates[i]) == 0)
