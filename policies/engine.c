@@ -220,6 +220,7 @@ engine_map_part(postern_msg *m, const mime_part *p)
 	pp->transfer_encoding = (unsigned)p->cte <= MIME_CTE_UNKNOWN ? engine_cte_names[p->cte] : "binary";
 	pp->is_multipart = p->is_multipart;
 	pp->is_message = p->is_message;
+	pp->in_related = p->in_related;
 	pp->decoded_size = p->decoded_size;
 	pp->detected_type = m->detected;
 }
