@@ -212,11 +212,17 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 		.owner_uid = -1,
 	};
 	struct passwd *pw;
+	char why[CONFIG_ERR_MAX / 2], where[CONFIG_ERR_MAX / 4];
+	mc_list *ml;
 
 	/* The milter may run as milter_user, as postern-milter does when started as root. */
 	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) != NULL)
 		opt.owner_uid = (long)pw->pw_uid;
-	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);
+	if ((ml = mc_list_parse(cfg->smtpd_milters, &opt, why, sizeof(why))) == NULL) {
+		config_where(cfg, "smtpd_milters", where, sizeof(where));
+		snprintf(err, errlen, "%.127s: %.255s", where, why);
+	}
+	return ml;
 }
 
 /*
@@ -238,9 +244,10 @@ smtpd_selftest(postern_config *cfg)
 	int n = 0;
 	size_t i;
 
+	config_claim_module_files(cfg);
 	for (i = 0; i < cfg->nextras; i++) {
-		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
-			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
+		if (!cfg->extras[i].claimed) {
+			fprintf(stderr, "postern-smtpd: %s:%d: %s: unknown key\n",
 			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
 			n++;
 		}
@@ -251,7 +258,7 @@ smtpd_selftest(postern_config *cfg)
 	}
 	accounts_free(acc);
 	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", where, err);
+		fprintf(stderr, "postern-smtpd: %s\n", err);
 		n++;
 	}
 	for (i = 0; i < mc_list_count(ml); i++) {
@@ -313,6 +320,12 @@ smtpd_reload(struct smtpd *d)
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		return;
+	}
+	config_claim_module_files(cfg);
+	if (config_check_extras(cfg, err, sizeof(err)) != 0) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		config_free(cfg);
 		return;
 	}
 	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
@@ -450,19 +463,26 @@ main(int argc, char **argv)
 		return i;
 	}
 	/*
-	 * Keys nobody knows may belong to a milter policy module
-	 * (<module>_<key>): the milter reports those it cannot place. The
-	 * smtpd_ prefix is ours, so a typo there is our error.
+	 * Keys nobody knows may belong to a milter policy module, but only
+	 * to one in policy_modules (<name>_<key> for .../<name>.so): anything
+	 * else is a typo, whichever program it was meant for.
 	 */
-	for (i = 0; i < (int)cfg->nextras; i++) {
-		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
-			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
-			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
+	config_claim_module_files(cfg);
+	if (config_check_extras(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (print) {
+		/* Every value a start reads, the milter list's syntax included (no connection). */
+		mc_list *ml = smtpd_milters_parse(cfg, err, sizeof(err));
+
+		if (ml == NULL) {
+			fprintf(stderr, "postern-smtpd: %s\n", err);
 			config_free(cfg);
 			return 1;
 		}
-	}
-	if (print) {
+		mc_list_free(ml);
 		config_print(cfg, stdout);
 		config_free(cfg);
 		return 0;
@@ -476,7 +496,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if ((d->milters = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", cfg->path, err);
+		fprintf(stderr, "postern-smtpd: %s\n", err);
 		return 1;
 	}
 	if (cfg->smtpd_tls_cert_file[0] != '\0' &&

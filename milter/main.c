@@ -512,8 +512,12 @@ main(int argc, char **argv)
 	}
 	pm_warn_secrets(cfg);
 	pm_start(e, cfg);
-	if (pm_open(conn, err, sizeof(err)) != 0)
-		pm_die("%s", err);
+	if (pm_open(conn, err, sizeof(err)) != 0) {
+		char where[CONFIG_ERR_MAX / 2];
+		/* err names libmilter's form of the address; the user wrote milter_listen's. */
+		config_where(cfg, "milter_listen", where, sizeof(where));
+		pm_die("%s: cannot listen on %s (in use, or no permission)", where, cfg->milter_listen);
+	}
 	if (sockpath != NULL)
 		pm_socket_perms(cfg, sockpath);
 	pm_drop_privileges(cfg->milter_user);

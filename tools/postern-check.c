@@ -277,21 +277,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-check: %s\n", err);
 		return 2;
 	}
-	if (print) {
-		config_print(cfg, stdout);
-		config_free(cfg);
-		free(o.rcpts);
-		return 0;
-	}
-	if (argc == 0) {
+	if (argc == 0 && !print) {
 		config_free(cfg);
 		check_usage();
 	}
+	/* Before -n too: the modules claim their keys, so a typo is refused as the milter refuses it. */
 	if ((e = engine_new(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-check: %s\n", err);
 		config_free(cfg);
 		free(o.rcpts);
 		return 2;
+	}
+	if (print) {
+		config_print(cfg, stdout);
+		engine_free(e);
+		config_free(cfg);
+		free(o.rcpts);
+		return 0;
 	}
 	config_free(cfg);
 	if (o.verbose)

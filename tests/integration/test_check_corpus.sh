@@ -53,7 +53,7 @@ got=$("$check" -c "$tmp/postern.conf" -f alice@example.com "$tmp/crlf.eml")
 printf 'no_such_key = 1\n' > "$tmp/bad.conf"
 msg=$("$check" -c "$tmp/bad.conf" "$corpus/00-clean.eml" 2>&1)
 [ $? -eq 2 ] || fail "bad config must exit 2"
-case $msg in *"bad.conf:1: unknown key"*) ;; *) fail "bad config message: $msg" ;; esac
+case $msg in *"bad.conf:1: no_such_key: unknown key"*) ;; *) fail "bad config message: $msg" ;; esac
 # -n prints the effective config.
 "$check" -n -c "$tmp/postern.conf" | grep -qx "accounts_file = $corpus/accounts" || fail "-n output"
 

@@ -176,12 +176,12 @@ test_loader_errors(void **state)
 	expect_error("policy_modules = " MOD("verdict") "\nverdict_verdict = maybe\n",
 	    "init failed: bad verdict_verdict \"maybe\"");
 	/* Unknown keys name file and line, whether or not a module of that name is loaded. */
-	snprintf(want, sizeof(want), "%s/%u-postern.conf:3: unknown key \"verdict_bogus\"", harness_tmpdir, harness_nfiles);
+	snprintf(want, sizeof(want), "%s/%u-postern.conf:3: verdict_bogus: unknown key", harness_tmpdir, harness_nfiles);
 	expect_error("policy_modules = " MOD("verdict") "\n# c\nverdict_bogus = 1\n", want);
-	snprintf(want, sizeof(want), "%s/%u-postern.conf:1: unknown key \"nomod_key\"", harness_tmpdir, harness_nfiles);
+	snprintf(want, sizeof(want), "%s/%u-postern.conf:1: nomod_key: unknown key", harness_tmpdir, harness_nfiles);
 	expect_error("nomod_key = 1\n", want);
 	/* Built-in rules claim nothing either. */
-	expect_error("alignment_mode = x\n", "unknown key \"alignment_mode\"");
+	expect_error("alignment_mode = x\n", "alignment_mode: unknown key");
 }
 
 static void
