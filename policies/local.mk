@@ -30,8 +30,9 @@ ENGINE_TEST_MODULES = \
 	tests/unit/modules/nosym.so \
 	tests/unit/modules/badabi.so \
 	tests/unit/modules/initfail.so \
-	tests/unit/modules/badname.so
-EXTRA_DIST += tests/unit/modules/verdict.c tests/unit/modules/verdict2.c \
+	tests/unit/modules/badname.so \
+	tests/unit/modules/blockdomain.so
+EXTRA_DIST += tests/unit/modules/blockdomain.c tests/unit/modules/verdict.c tests/unit/modules/verdict2.c \
 	tests/unit/modules/nosym.c tests/unit/modules/badabi.c tests/unit/modules/initfail.c \
 	tests/unit/modules/badname.c
 CLEANFILES += $(ENGINE_TEST_MODULES)
