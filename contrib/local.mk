@@ -9,3 +9,7 @@ EXTRA_DIST += contrib/example-module/subjectfilter.c contrib/example-module/Make
 	contrib/example-module/README.md
 TESTS += tests/integration/test_example_module.sh
 dist_check_SCRIPTS += tests/integration/test_example_module.sh
+
+# The milter's macro request, main.cf.snippet, the README's table and postern-milter(8) agree.
+TESTS += tests/integration/test_postfix_macros.py
+EXTRA_DIST += tests/integration/test_postfix_macros.py

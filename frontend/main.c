@@ -17,6 +17,7 @@
 #include "smtpd.h"
 #include "spool.h"
 #include "tls.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -46,10 +47,17 @@ static int config_missing_ok;
 static struct event *ev_grace;
 
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: postern-smtpd [-dnst] [-c config-file]\n");
-	exit(2);
+	fprintf(usage_stream(asked), "usage: postern-smtpd [-dhnstV] [-c config-file]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -d       debug logging\n"
+	    "  -h       this help (--help)\n"
+	    "  -n       print the effective configuration and exit\n"
+	    "  -s       log to syslog instead of stderr\n"
+	    "  -t       check the configuration, certificates, accounts and milters, and exit\n"
+	    "  -V       print the version and exit (--version)\n", CONFIG_DEFAULT_FILE);
+	usage_exit(asked);
 }
 
 /* Fill the protocol core's settings from the config. */
@@ -424,10 +432,16 @@ main(int argc, char **argv)
 	struct event *sigs[3];
 	int ch, print = 0, use_syslog = 0, debug = 0, test = 0, i;
 
-	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhnstV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'h':
+			usage(1);
+			break;
+		case 'V':
+			usage_version("postern-smtpd");
 			break;
 		case 'd':
 			debug = 1;
@@ -442,11 +456,11 @@ main(int argc, char **argv)
 			test = 1;
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 	if (config_path == NULL) {
 		/* The built-in path may be absent: then the built-in defaults apply. */
 		config_path = CONFIG_DEFAULT_FILE;

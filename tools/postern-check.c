@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "log.h"
 #include "reply.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -51,11 +52,19 @@ struct check_opts {
 };
 
 static void
-check_usage(void)
+check_usage(int asked)
 {
-	fprintf(stderr, "usage: postern-check [-nv] [-c conf] [-f sender] [-a account] "
-	    "[-r rcpt]... file.eml...\n");
-	exit(2);
+	fprintf(usage_stream(asked), "usage: postern-check [-hnvV] [-c conf] [-f sender] [-a account] "
+	    "[-r rcpt]... file.eml...\n"
+	    "  -c FILE     configuration file (default %s)\n"
+	    "  -f SENDER   envelope sender (default: the From address)\n"
+	    "  -a ACCOUNT  pretend the client logged in as ACCOUNT\n"
+	    "  -r RCPT     envelope recipient, repeatable: one line each, then the message's\n"
+	    "  -n          print the effective configuration and exit\n"
+	    "  -v          print the rules and modules, and the rule that decided\n"
+	    "  -h          this help (--help)\n"
+	    "  -V          print the version and exit (--version)\n", CONFIG_DEFAULT_FILE);
+	usage_exit(asked);
 }
 
 /* Read one line (LF, a CR before it dropped) of at most max bytes; -1 at EOF. Longer lines are cut. */
@@ -298,8 +307,14 @@ main(int argc, char **argv)
 	int ch, print = 0, status = 0, i;
 
 	log_init("postern-check", LOG_DEST_STDERR);
-	while ((ch = getopt(argc, argv, "a:c:f:hnr:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:f:hnr:vV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			check_usage(1);
+			break;
+		case 'V':
+			usage_version("postern-check");
+			break;
 		case 'a':
 			o.account = optarg;
 			break;
@@ -320,7 +335,7 @@ main(int argc, char **argv)
 			o.verbose = 1;
 			break;
 		default:
-			check_usage();
+			check_usage(0);
 		}
 	}
 	argc -= optind;
@@ -332,7 +347,7 @@ main(int argc, char **argv)
 	}
 	if (argc == 0 && !print) {
 		config_free(cfg);
-		check_usage();
+		check_usage(0);
 	}
 	/* Before -n too: the modules claim their keys, so a typo is refused as the milter refuses it. */
 	if ((e = engine_new(cfg, err, sizeof(err))) == NULL) {
