@@ -149,10 +149,16 @@ check_rcpts(engine_session *s, const struct check_opts *o, const char *path, eng
 	size_t i, n = o->nrcpts ? o->nrcpts : 1, taken = 0;
 	int refused = 0;
 
-	for (i = 0; i < n && r->verdict == POSTERN_CONTINUE; i++) {
+	for (i = 0; i < n; i++) {
 		const char *rcpt = o->nrcpts ? o->rcpts[i] : CHECK_DEFAULT_RCPT;
 		engine_result rr;
 
+		if (r->verdict != POSTERN_CONTINUE) {
+			/* Settled by an ACCEPT or DISCARD: the milter is not asked again. */
+			if (o->nrcpts)
+				printf("%s: <%s>: accept\n", path, rcpt);
+			continue;
+		}
 		engine_rcpt(s, rcpt, &rr);
 		if (rr.verdict == POSTERN_REJECT || rr.verdict == POSTERN_TEMPFAIL) {
 			refused = 1;
