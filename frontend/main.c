@@ -511,6 +511,8 @@ main(int argc, char **argv)
 	}
 	if ((d->milters = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s\n", err);
+		accounts_free(acc);
+		config_free(cfg);
 		return 1;
 	}
 	if (cfg->smtpd_tls_cert_file[0] != '\0' &&
