@@ -26,7 +26,7 @@ dist_doc_DATA = README.md
 # when missing, never replaced (an edited postern.conf or accounts file stays),
 # given to the postern user when install runs as root and that user exists.
 POSTERN_SPOOL = $(DESTDIR)$(localstatedir)/spool/postern
-POSTERN_RUN = $(DESTDIR)$(runstatedir)/postern-milter
+POSTERN_RUN = $(DESTDIR)$(runstatedir)/postern
 POSTERN_ETC = $(DESTDIR)$(sysconfdir)/postern
 install-data-hook: postern-install-system
 postern-install-system: contrib/postern.conf

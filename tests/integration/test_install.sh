@@ -51,7 +51,7 @@ check "accounts kept" "grep -q '^alice:' '$etc/accounts'"
 
 # 3. Directories.
 check "spool directory, mode 0750" "[ \"\$(stat -c %a '$root$localstatedir/spool/postern')\" = 750 ]"
-check "milter socket directory, mode 0750" "[ \"\$(stat -c %a '$root$runstatedir/postern-milter')\" = 750 ]"
+check "milter socket directory, mode 0750" "[ \"\$(stat -c %a '$root$runstatedir/postern')\" = 750 ]"
 check "module directory (pkglibdir)" "[ -d '$root$pkglibdir' ]"
 if [ "$(id -u)" = 0 ] && getent passwd postern >/dev/null; then
 	check "spool owned by postern" "[ \"\$(stat -c %U '$root$localstatedir/spool/postern')\" = postern ]"
@@ -84,7 +84,7 @@ out=$("$root$sbindir/postern-milter" -n -c "$tmp/rooted.conf" 2>&1) &&
 	not_ok "installed postern-milter -n reads it: $out"
 out=$("$root$sbindir/postern-smtpd" -n -c "$etc/postern.conf" | grep '^smtpd_milters = ')
 check "postern-smtpd talks to the milter's socket" \
-    "[ '$out' = 'smtpd_milters = unix:$runstatedir/postern-milter/milter.sock' ]"
+    "[ '$out' = 'smtpd_milters = unix:$runstatedir/postern/milter.sock' ]"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
