@@ -6,3 +6,7 @@ dist_man_MANS += doc/postern-policy.3 doc/postern.conf.5 doc/postern-milter.8 \
 # (the config keys against the parser: tests/unit/test_config_doc.c, tests/local.mk).
 TESTS += tests/integration/test_man.sh
 dist_check_SCRIPTS += tests/integration/test_man.sh
+# Every postern.conf shown in the man pages, README.md and contrib/*/README.md loads as printed.
+TESTS += tests/integration/test_doc_configs.py
+EXTRA_DIST += tests/integration/test_doc_configs.py
+tests/integration/test_doc_configs.log: frontend/postern-smtpd milter/postern-milter

@@ -17,6 +17,7 @@
 #include "smtpd.h"
 #include "spool.h"
 #include "tls.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -46,10 +47,17 @@ static int config_missing_ok;
 static struct event *ev_grace;
 
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: postern-smtpd [-dnst] [-c config-file]\n");
-	exit(2);
+	fprintf(usage_stream(asked), "usage: postern-smtpd [-dhnstV] [-c config-file]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -d       debug logging\n"
+	    "  -h       this help (--help)\n"
+	    "  -n       print the effective configuration and exit\n"
+	    "  -s       log to syslog instead of stderr\n"
+	    "  -t       check the configuration, certificates, accounts and milters, and exit\n"
+	    "  -V       print the version and exit (--version)\n", CONFIG_DEFAULT_FILE);
+	usage_exit(asked);
 }
 
 /* Fill the protocol core's settings from the config (naccounts: the table loaded with it). */
@@ -214,11 +222,17 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 		.owner_uid = -1,
 	};
 	struct passwd *pw;
+	char why[CONFIG_ERR_MAX / 2], where[CONFIG_ERR_MAX / 4];
+	mc_list *ml;
 
 	/* The milter may run as milter_user, as postern-milter does when started as root. */
 	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) != NULL)
 		opt.owner_uid = (long)pw->pw_uid;
-	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);
+	if ((ml = mc_list_parse(cfg->smtpd_milters, &opt, why, sizeof(why))) == NULL) {
+		config_where(cfg, "smtpd_milters", where, sizeof(where));
+		snprintf(err, errlen, "%.127s: %.255s", where, why);
+	}
+	return ml;
 }
 
 /*
@@ -240,9 +254,10 @@ smtpd_selftest(postern_config *cfg)
 	int n = 0;
 	size_t i;
 
+	config_claim_module_files(cfg);
 	for (i = 0; i < cfg->nextras; i++) {
-		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
-			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
+		if (!cfg->extras[i].claimed) {
+			fprintf(stderr, "postern-smtpd: %s:%d: %s: unknown key\n",
 			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
 			n++;
 		}
@@ -253,7 +268,7 @@ smtpd_selftest(postern_config *cfg)
 	}
 	accounts_free(acc);
 	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", where, err);
+		fprintf(stderr, "postern-smtpd: %s\n", err);
 		n++;
 	}
 	for (i = 0; i < mc_list_count(ml); i++) {
@@ -315,6 +330,12 @@ smtpd_reload(struct smtpd *d)
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		return;
+	}
+	config_claim_module_files(cfg);
+	if (config_check_extras(cfg, err, sizeof(err)) != 0) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		config_free(cfg);
 		return;
 	}
 	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
@@ -413,10 +434,16 @@ main(int argc, char **argv)
 	struct event *sigs[3];
 	int ch, print = 0, use_syslog = 0, debug = 0, test = 0, i;
 
-	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhnstV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'h':
+			usage(1);
+			break;
+		case 'V':
+			usage_version("postern-smtpd");
 			break;
 		case 'd':
 			debug = 1;
@@ -431,11 +458,11 @@ main(int argc, char **argv)
 			test = 1;
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 	if (config_path == NULL) {
 		/* The built-in path may be absent: then the built-in defaults apply. */
 		config_path = CONFIG_DEFAULT_FILE;
@@ -452,19 +479,26 @@ main(int argc, char **argv)
 		return i;
 	}
 	/*
-	 * Keys nobody knows may belong to a milter policy module
-	 * (<module>_<key>): the milter reports those it cannot place. The
-	 * smtpd_ prefix is ours, so a typo there is our error.
+	 * Keys nobody knows may belong to a milter policy module, but only
+	 * to one in policy_modules (<name>_<key> for .../<name>.so): anything
+	 * else is a typo, whichever program it was meant for.
 	 */
-	for (i = 0; i < (int)cfg->nextras; i++) {
-		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
-			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
-			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
+	config_claim_module_files(cfg);
+	if (config_check_extras(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (print) {
+		/* Every value a start reads, the milter list's syntax included (no connection). */
+		mc_list *ml = smtpd_milters_parse(cfg, err, sizeof(err));
+
+		if (ml == NULL) {
+			fprintf(stderr, "postern-smtpd: %s\n", err);
 			config_free(cfg);
 			return 1;
 		}
-	}
-	if (print) {
+		mc_list_free(ml);
 		config_print(cfg, stdout);
 		config_free(cfg);
 		return 0;
@@ -478,7 +512,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if ((d->milters = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", cfg->path, err);
+		fprintf(stderr, "postern-smtpd: %s\n", err);
 		goto fail;
 	}
 	if (cfg->smtpd_tls_cert_file[0] != '\0' &&

@@ -1,5 +1,6 @@
 /* config.c - postern.conf parser: a table of typed keys, defaults, and file:line errors. */
 #include "config.h"
+#include "endpoint.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -13,7 +14,7 @@
 #define CONFIG_LINE_MAX	8192
 
 enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_PERCENT, CT_DURATION, CT_SIZE, CT_ENUM,
-	CT_MODE };
+	CT_MODE, CT_LISTEN, CT_MILTER_LISTEN };
 
 struct config_key {
 	const char *name;
@@ -29,8 +30,8 @@ struct config_key {
 /* Order is the order of `-n` output; doc/postern.conf.5 documents each key (test_config_doc). */
 static const struct config_key config_keys[] = {
 	E(log, "stderr", "stderr|syslog"),
-	K(smtpd_listen, CT_STR, "127.0.0.1:2525"),
-	K(smtpd_tls_listen, CT_STR, ""),
+	K(smtpd_listen, CT_LISTEN, "127.0.0.1:2525"),
+	K(smtpd_tls_listen, CT_LISTEN, ""),
 	K(smtpd_hostname, CT_STR, ""),
 	K(smtpd_tls_cert_file, CT_STR, ""),
 	K(smtpd_tls_key_file, CT_STR, ""),
@@ -59,7 +60,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_milter_check_owner, CT_BOOL, "yes"),
 	K(smtpd_spool_dir, CT_STR, LOCALSTATEDIR "/spool/postern"),
 	K(accounts_file, CT_STR, ""),
-	K(milter_listen, CT_STR, "inet:127.0.0.1:8891"),
+	K(milter_listen, CT_MILTER_LISTEN, "inet:127.0.0.1:8891"),
 	K(milter_user, CT_STR, "postern"),
 	K(milter_socket_mode, CT_MODE, "0660"),
 	K(milter_socket_group, CT_STR, ""),
@@ -211,18 +212,72 @@ config_enum_ok(const char *choices, const char *v)
 	return 0;
 }
 
-/* Set one key from its text; returns NULL or a reason. */
+/*
+ * Socket addresses are checked when the file is read, so that a bad one is
+ * reported with its line by every program (-n included), not only by the
+ * one that binds it, and in the syntax the user wrote.
+ */
+struct config_listen_ctx {
+	char *why;
+	size_t whylen;
+};
+
+static int
+config_listen_one(void *arg, const char *item)
+{
+	struct config_listen_ctx *c = arg;
+	struct endpoint ep;
+	char why[160];
+
+	if (endpoint_parse(item, ENDPOINT_ALLOW_BARE | ENDPOINT_ALLOW_ANY, 0, &ep, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(c->why, c->whylen, "bad address \"%.100s\": %.100s (HOST:PORT or [ADDR]:PORT)", item, why);
+	return -1;
+}
+
 static const char *
-config_set(postern_config *cfg, const struct config_key *k, const char *v)
+config_check_listen(const char *v, char *why, size_t whylen)
+{
+	struct config_listen_ctx c = { why, whylen };
+
+	return config_foreach_item(v, config_listen_one, &c) != 0 ? why : NULL;
+}
+
+static const char *
+config_check_milter_listen(const char *v, char *why, size_t whylen)
+{
+	struct endpoint ep;
+	char e[160];
+
+	if (endpoint_parse(v, ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX | ENDPOINT_ALLOW_ANY, 0, &ep,
+	    e, sizeof(e)) == 0)
+		return NULL;
+	snprintf(why, whylen, "bad address \"%.100s\": %.100s (inet:HOST:PORT, inet6:[ADDR]:PORT or "
+	    "unix:/PATH)", v, e);
+	return why;
+}
+
+/* Set one key from its text; returns NULL or a reason (in why for the socket types). */
+static const char *
+config_set(postern_config *cfg, const struct config_key *k, const char *v, char *why, size_t whylen)
 {
 	void *field = (char *)cfg + k->offset;
 
 	switch (k->type) {
+	case CT_LISTEN:
+		if (config_check_listen(v, why, whylen) != NULL)
+			return why;
+		goto str;
+	case CT_MILTER_LISTEN:
+		if (config_check_milter_listen(v, why, whylen) != NULL)
+			return why;
+		goto str;
 	case CT_ENUM:
 		if (!config_enum_ok(k->choices, v))
 			return "value must be one of";
 		/* FALLTHROUGH */
 	case CT_STR:
+	str:
 		free(*(char **)field);
 		*(char **)field = xstrdup(v);
 		return NULL;
@@ -288,6 +343,7 @@ config_read_file(postern_config *cfg, FILE *f, const char *path, char *err, size
 		char *p, *eq, *key, *val;
 		const struct config_key *k;
 		const char *why;
+		char whybuf[CONFIG_ERR_MAX];
 
 		lineno++;
 		if (n > CONFIG_LINE_MAX) {
@@ -322,7 +378,7 @@ config_read_file(postern_config *cfg, FILE *f, const char *path, char *err, size
 		if ((k = config_find_key(key)) == NULL) {
 			struct config_extra *x;
 			if (strchr(key, '_') == NULL) {
-				snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", path, lineno, key);
+				snprintf(err, errlen, "%s:%d: %.64s: unknown key", path, lineno, key);
 				goto out;
 			}
 			/* Maybe a module's `<module>_<key>`: the loader decides. */
@@ -335,15 +391,18 @@ config_read_file(postern_config *cfg, FILE *f, const char *path, char *err, size
 			x->claimed = 0;
 			continue;
 		}
-		if ((why = config_set(cfg, k, val)) != NULL) {
-			if (k->type == CT_ENUM)
-				snprintf(err, errlen, "%s:%d: bad value \"%.64s\" for %s: %s %s",
-				    path, lineno, val, key, why, k->choices);
+		if ((why = config_set(cfg, k, val, whybuf, sizeof(whybuf))) != NULL) {
+			if (why == whybuf)
+				snprintf(err, errlen, "%s:%d: %s: %s", path, lineno, key, why);
+			else if (k->type == CT_ENUM)
+				snprintf(err, errlen, "%s:%d: %s: bad value \"%.64s\": %s %s",
+				    path, lineno, key, val, why, k->choices);
 			else
-				snprintf(err, errlen, "%s:%d: bad value \"%.64s\" for %s: %s",
-				    path, lineno, val, key, why);
+				snprintf(err, errlen, "%s:%d: %s: bad value \"%.64s\": %s",
+				    path, lineno, key, val, why);
 			goto out;
 		}
+		cfg->key_lines[k - config_keys] = lineno;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);
@@ -360,10 +419,12 @@ static postern_config *
 config_build(const char *path, FILE *f, char *err, size_t errlen)
 {
 	postern_config *cfg = xcalloc(1, sizeof(*cfg));
+	char why[CONFIG_ERR_MAX];
 	size_t i;
 
+	cfg->key_lines = xcalloc(NKEYS, sizeof(*cfg->key_lines));
 	for (i = 0; i < NKEYS; i++) {
-		if (config_set(cfg, &config_keys[i], config_keys[i].def) != NULL) {
+		if (config_set(cfg, &config_keys[i], config_keys[i].def, why, sizeof(why)) != NULL) {
 			snprintf(err, errlen, "built-in default of %s is invalid", config_keys[i].name);
 			config_free(cfg);
 			return NULL;
@@ -452,7 +513,8 @@ config_free(postern_config *cfg)
 		return;
 	for (i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
-		if (k->type == CT_STR || k->type == CT_ENUM)
+		if (k->type == CT_STR || k->type == CT_ENUM || k->type == CT_LISTEN ||
+		    k->type == CT_MILTER_LISTEN)
 			free(*(char **)((char *)cfg + k->offset));
 	}
 	for (i = 0; i < cfg->nextras; i++) {
@@ -461,6 +523,7 @@ config_free(postern_config *cfg)
 		free(cfg->extras[i].file);
 	}
 	free(cfg->extras);
+	free(cfg->key_lines);
 	free(cfg->path);
 	free(cfg);
 }
@@ -478,6 +541,8 @@ config_print(const postern_config *cfg, FILE *out)
 		switch (k->type) {
 		case CT_STR:
 		case CT_ENUM:
+		case CT_LISTEN:
+		case CT_MILTER_LISTEN:
 			fprintf(out, "%s\n", *(char *const *)field);
 			break;
 		case CT_BOOL:
@@ -510,12 +575,54 @@ config_check_extras(const postern_config *cfg, char *err, size_t errlen)
 
 	for (i = 0; i < cfg->nextras; i++) {
 		if (!cfg->extras[i].claimed) {
-			snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", cfg->extras[i].file,
+			snprintf(err, errlen, "%s:%d: %.64s: unknown key", cfg->extras[i].file,
 			    cfg->extras[i].line, cfg->extras[i].key);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+struct config_claim_ctx {
+	postern_config *cfg;
+};
+
+static int
+config_claim_one(void *arg, const char *item)
+{
+	postern_config *cfg = ((struct config_claim_ctx *)arg)->cfg;
+	const char *base = strrchr(item, '/');
+	size_t n, i;
+
+	base = base ? base + 1 : item;
+	n = strlen(base);
+	if (n > 3 && strcmp(base + n - 3, ".so") == 0)
+		n -= 3;
+	for (i = 0; i < cfg->nextras; i++)
+		if (strncmp(cfg->extras[i].key, base, n) == 0 && cfg->extras[i].key[n] == '_')
+			cfg->extras[i].claimed = 1;
+	return 0;
+}
+
+void
+config_claim_module_files(postern_config *cfg)
+{
+	struct config_claim_ctx c = { cfg };
+
+	config_foreach_item(cfg->policy_modules, config_claim_one, &c);
+}
+
+void
+config_where(const postern_config *cfg, const char *key, char *out, size_t outsize)
+{
+	const struct config_key *k = config_find_key(key);
+	int line = k && cfg->key_lines ? cfg->key_lines[k - config_keys] : 0;
+	const char *file = cfg->path && cfg->path[0] ? cfg->path : "defaults";
+
+	if (line > 0)
+		snprintf(out, outsize, "%s:%d: %s", file, line, key);
+	else
+		snprintf(out, outsize, "%s: %s", file, key);
 }
 
 int

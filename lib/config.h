@@ -84,11 +84,12 @@ typedef struct postern_config {
 
 	struct config_extra *extras;
 	size_t nextras;
+	int *key_lines;			/* per known key: the line that set it, 0 = default (config_where) */
 } postern_config;
 
 /*
  * Read path (NULL: built-in defaults only). On error returns NULL and puts
- * "FILE:LINE: reason" into err. A missing file is an error unless
+ * "FILE:LINE: KEY: reason" (or "FILE:LINE: reason" for a broken line) into err. A missing file is an error unless
  * missing_ok (for the default path).
  */
 postern_config *config_load(const char *path, int missing_ok, char *err, size_t errlen);
@@ -107,8 +108,21 @@ int config_parse_uint(const char *s, unsigned *out);
 /* Octal permission bits, 0 to 0777 (a leading 0 optional). */
 int config_parse_mode(const char *s, unsigned *out);
 
-/* Extras not claimed by any module: returns the first one's "FILE:LINE: unknown key" in err, -1; else 0. */
+/* Extras not claimed by any module: returns the first one's "FILE:LINE: KEY: unknown key" in err, -1; else 0. */
 int config_check_extras(const postern_config *cfg, char *err, size_t errlen);
+
+/*
+ * For a program that loads no modules (postern-smtpd): claim the extras
+ * "<name>_<key>" whose <name> is the file name of a module in policy_modules
+ * (".../<name>.so"); what is left can belong to nobody.
+ */
+void config_claim_module_files(postern_config *cfg);
+
+/*
+ * Where key was set, for errors found after loading: "FILE:LINE: KEY",
+ * or "FILE: KEY" when it has its default ("defaults: KEY" without a file).
+ */
+void config_where(const postern_config *cfg, const char *key, char *out, size_t outsize);
 
 /*
  * Split a comma-separated list: calls fn for each trimmed, non-empty item.

@@ -9,7 +9,8 @@ lib_libpostern_a_SOURCES = \
 	lib/fsperm.c lib/fsperm.h \
 	lib/crypt_cost.c lib/crypt_cost.h \
 	lib/spool_read.c lib/spool_read.h \
-	lib/endpoint.c lib/endpoint.h
+	lib/endpoint.c lib/endpoint.h \
+	lib/usage.c lib/usage.h
 lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
 # Every program links the shared library and what it needs.
 POSTERN_LIBS = lib/libpostern.a $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)

@@ -161,6 +161,7 @@ push_child(mime_scanner *s)
 	struct frame *c;
 	unsigned depth = s->nfr;
 	int in_digest = TOP(s)->digest;
+	int in_related = strcmp(TOP(s)->p.content_type, "multipart/related") == 0;
 
 	if (depth > s->lim.max_depth) {
 		set_error(s, MIME_ERR_TOO_DEEP);
@@ -180,6 +181,7 @@ push_child(mime_scanner *s)
 	c->p.depth = depth;
 	c->state = F_HEADER;
 	c->in_digest = in_digest;
+	c->p.in_related = in_related;
 	s->lmode = LM_START;
 	s->hlen = 0;
 	s->have_field = 0;

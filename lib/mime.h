@@ -67,6 +67,7 @@ typedef struct mime_part {
 	enum mime_cte cte;
 	int is_multipart;		/* content_type is multipart/ * */
 	int is_message;			/* message/rfc822 (or message/global): the content is an entity */
+	int in_related;			/* the parent is a multipart/related (cid: references resolve there) */
 	uint64_t raw_size;		/* encoded body bytes, valid at part_end */
 	uint64_t decoded_size;		/* bytes after base64/QP decoding, valid at part_end */
 } mime_part;

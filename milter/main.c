@@ -27,6 +27,7 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #define PM_PROG			"postern-milter"
@@ -55,16 +56,18 @@ pm_die(const char *fmt, ...)
 }
 
 static void
-pm_usage(void)
+pm_usage(int asked)
 {
-	fprintf(stderr, "usage: %s [-dnst] [-c config]\n"
+	fprintf(usage_stream(asked), "usage: %s [-dhnstV] [-c config]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -d       debug logging\n"
+	    "  -h       this help (--help)\n"
 	    "  -n       print the effective configuration and exit\n"
 	    "  -s       log to syslog instead of stderr\n"
-	    "  -t       check the configuration, accounts and file modes, and exit\n",
+	    "  -t       check the configuration, accounts and file modes, and exit\n"
+	    "  -V       print the version and exit (--version)\n",
 	    PM_PROG, CONFIG_DEFAULT_FILE);
-	exit(2);
+	usage_exit(asked);
 }
 
 /* Load and validate: the config and an engine built from it, or NULL with err. */
@@ -460,11 +463,19 @@ main(int argc, char **argv)
 	policy_engine *e;
 	pthread_t tid;
 
-	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
+	/* From the first line on: modules loaded with the config log under our name too. */
+	log_init(PM_PROG, LOG_DEST_STDERR);
+	while ((ch = getopt_long(argc, argv, "c:dhnstV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			missing_ok = 0;		/* only the default file may be absent */
+			break;
+		case 'h':
+			pm_usage(1);
+			break;
+		case 'V':
+			usage_version(PM_PROG);
 			break;
 		case 'd':
 			opt_debug = 1;
@@ -479,11 +490,11 @@ main(int argc, char **argv)
 			opt_test = 1;
 			break;
 		default:
-			pm_usage();
+			pm_usage(0);
 		}
 	}
 	if (optind != argc)
-		pm_usage();
+		pm_usage(0);
 	if (opt_test)
 		return pm_selftest(path, missing_ok);
 
@@ -512,8 +523,12 @@ main(int argc, char **argv)
 	}
 	pm_warn_secrets(cfg);
 	pm_start(e, cfg);
-	if (pm_open(conn, err, sizeof(err)) != 0)
-		pm_die("%s", err);
+	if (pm_open(conn, err, sizeof(err)) != 0) {
+		char where[CONFIG_ERR_MAX / 2];
+		/* err names libmilter's form of the address; the user wrote milter_listen's. */
+		config_where(cfg, "milter_listen", where, sizeof(where));
+		pm_die("%s: cannot listen on %s (in use, or no permission)", where, cfg->milter_listen);
+	}
 	if (sockpath != NULL)
 		pm_socket_perms(cfg, sockpath);
 	pm_drop_privileges(cfg->milter_user);

@@ -291,8 +291,9 @@ pm_steps_for(int modules)
  * The choice is made once, at start (pm_steps): a negotiation holds for
  * the whole MTA connection, and after SMFIC_QUIT_NC its next session has
  * no negotiation of its own, nor any state of ours to remember one by.
- * A reload that adds or removes custom modules therefore changes the
- * replies at the next start only (pm_reload says so). Nothing is stored
+ * A reload that adds the first custom modules is therefore refused (a
+ * restart loads them), one that removes them all keeps the replies until
+ * the next start (pm_reload says so). Nothing is stored
  * per connection here: the session state comes with xxfi_connect.
  */
 static sfsistat
@@ -650,6 +651,18 @@ pm_reload(postern_config *cfg, char *err, size_t errlen)
 	postern_config *old;
 	int rc;
 
+	/*
+	 * Started without modules, the MTA was asked not to send connect, HELO
+	 * and RCPT (pm_negotiate), for the life of the process: a module added
+	 * now would run without them, weaker than configured. Refuse the whole
+	 * reload instead, so the running configuration stays and the log says why.
+	 */
+	if (pm_modules_configured(cfg) && !pm_start_modules) {
+		snprintf(err, errlen, "policy_modules added to a milter started without modules: "
+		    "the MTA sends connect, HELO and RCPT only to a milter that asked at start; "
+		    "restart postern-milter to load them");
+		return -1;
+	}
 	pthread_rwlock_wrlock(&pm_lock);
 	rc = engine_reload(pm_engine, cfg, err, errlen);
 	if (rc == 0) {
@@ -660,12 +673,8 @@ pm_reload(postern_config *cfg, char *err, size_t errlen)
 	if (rc != 0)
 		return -1;
 	config_free(old);
-	/* The negotiated steps stay as at start (pm_negotiate); the new modules do run. */
-	if (pm_modules_configured(cfg) && !pm_start_modules)
-		log_warnx("reload: policy_modules added: until the next start their connect hooks "
-		    "run at MAIL, their HELO and RCPT hooks not at all (the MTA was asked not to "
-		    "send those steps)");
-	else if (!pm_modules_configured(cfg) && pm_start_modules)
+	/* The negotiated steps stay as at start (pm_negotiate): more than needed is harmless. */
+	if (!pm_modules_configured(cfg) && pm_start_modules)
 		log_info("reload: policy_modules removed: connect, HELO and RCPT keep a reply "
 		    "until the next start");
 	return 0;

@@ -135,6 +135,18 @@ engine_internal(postern_msg *m, const char *why)
 	m->decided = m->gen->first_body;
 }
 
+/* Whether g lists mod (modules kept across a reload are shared by both generations). */
+static int
+engine_gen_lists(const struct engine_gen *g, const postern_module *mod)
+{
+	size_t i;
+
+	for (i = 0; i < g->nmods; i++)
+		if (g->mods[i] == mod)
+			return 1;
+	return 0;
+}
+
 /* Call one module's callback for stage st. */
 static int
 engine_call_one(postern_msg *m, const postern_policy *pol, enum engine_stage st,
@@ -183,6 +195,8 @@ engine_run(postern_msg *m, enum engine_stage st, const struct engine_call *c, en
 
 		if (body && !(pol->flags & POSTERN_POLICY_WANTS_BODY))
 			continue;
+		if (m->replay_skip != NULL && engine_gen_lists(m->replay_skip, m->gen->mods[i]))
+			continue;
 		m->cur = i;
 		m->has_reply = 0;
 		rv = engine_call_one(m, pol, st, c);
@@ -220,6 +234,7 @@ engine_map_part(postern_msg *m, const mime_part *p)
 	pp->transfer_encoding = (unsigned)p->cte <= MIME_CTE_UNKNOWN ? engine_cte_names[p->cte] : "binary";
 	pp->is_multipart = p->is_multipart;
 	pp->is_message = p->is_message;
+	pp->in_related = p->in_related;
 	pp->decoded_size = p->decoded_size;
 	pp->detected_type = m->detected;
 }
@@ -429,6 +444,30 @@ engine_tx_end(postern_msg *m)
 	m->in_tx = 0;
 }
 
+static void engine_conn_stage(postern_msg *m, enum engine_stage st, const struct engine_call *c,
+    engine_result *r);
+
+/*
+ * A module added by SIGHUP joins sessions already open at their next MAIL:
+ * it gets the connect and HELO calls it missed first, so that every hook of
+ * it has run before MAIL, as in a session that starts after the reload.
+ * Modules of the old generation saw them already and are not called again.
+ */
+static void
+engine_replay_conn(postern_msg *m, const struct engine_gen *old)
+{
+	engine_result ignored;
+
+	m->replay_skip = old;
+	if (m->client_addr != NULL)
+		engine_conn_stage(m, ST_CONNECT, NULL, &ignored);
+	if (m->helo != NULL && m->conn_decided == ENGINE_NONE) {
+		struct engine_call c = { .s1 = m->helo };
+		engine_conn_stage(m, ST_HELO, &c, &ignored);
+	}
+	m->replay_skip = NULL;
+}
+
 /*
  * A new transaction: the session moves to the newest generation (SIGHUP)
  * unless a connect/helo decision ties it to the module indices of its own.
@@ -439,11 +478,12 @@ engine_tx_begin(postern_msg *m, const char *sender)
 	engine_tx_end(m);
 	engine_added_free(m);
 	if (m->conn_decided == ENGINE_NONE) {
-		struct engine_gen *g = engine_gen_acquire(m->e);
-		if (g != m->gen) {
+		struct engine_gen *g = engine_gen_acquire(m->e), *old = m->gen;
+		if (g != old) {
 			engine_msg_end(m, 0);
-			engine_gen_release(m->gen);
 			engine_pin(m, g);
+			engine_replay_conn(m, old);
+			engine_gen_release(old);
 		} else {
 			engine_gen_release(g);
 		}

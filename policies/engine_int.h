@@ -87,6 +87,8 @@ struct postern_msg {
 	size_t nmacros;
 	size_t conn_decided;		/* a connect/helo decision carries into every transaction */
 	engine_result conn_result;
+	/* While replaying connect/HELO after a SIGHUP: the modules of this generation already saw them. */
+	const struct engine_gen *replay_skip;
 
 	/* Transaction. */
 	int in_tx;

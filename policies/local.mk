@@ -3,7 +3,7 @@ noinst_LIBRARIES += policies/libpostern_policies.a
 policies_libpostern_policies_a_SOURCES = \
 	policies/engine.c policies/engine.h policies/engine_int.h \
 	policies/module.c policies/msg.c policies/magic.c \
-	policies/rules.h \
+	policies/rules.h policies/part_class.c policies/part_class.h \
 	policies/rule_empty_sender.c \
 	policies/rule_sender_allowed.c \
 	policies/rule_mime_structure.c \
@@ -30,8 +30,9 @@ ENGINE_TEST_MODULES = \
 	tests/unit/modules/nosym.so \
 	tests/unit/modules/badabi.so \
 	tests/unit/modules/initfail.so \
-	tests/unit/modules/badname.so
-EXTRA_DIST += tests/unit/modules/verdict.c tests/unit/modules/verdict2.c \
+	tests/unit/modules/badname.so \
+	tests/unit/modules/blockdomain.so
+EXTRA_DIST += tests/unit/modules/blockdomain.c tests/unit/modules/verdict.c tests/unit/modules/verdict2.c \
 	tests/unit/modules/nosym.c tests/unit/modules/badabi.c tests/unit/modules/initfail.c \
 	tests/unit/modules/badname.c
 CLEANFILES += $(ENGINE_TEST_MODULES)
@@ -43,8 +44,11 @@ tests/unit/modules/%.so: $(srcdir)/tests/unit/modules/%.c $(srcdir)/include/post
 tests/unit/modules/verdict2.so tests/unit/modules/badname.so: $(srcdir)/tests/unit/modules/verdict.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_engine tests/unit/test_engine_modules
-TESTS += tests/unit/test_engine tests/unit/test_engine_modules
+check_PROGRAMS += tests/unit/test_engine tests/unit/test_engine_modules tests/unit/test_part_class
+TESTS += tests/unit/test_engine tests/unit/test_engine_modules tests/unit/test_part_class
+tests_unit_test_part_class_SOURCES = tests/unit/test_part_class.c
+tests_unit_test_part_class_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_part_class_LDADD = $(POLICY_LIBS) $(CMOCKA_LIBS)
 ENGINE_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_MODULE_DIR='"$(abs_top_builddir)/tests/unit/modules"'
 ENGINE_TEST_SOURCES = tests/unit/engine_harness.c tests/unit/engine_harness.h
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_TEST_SOURCES)

@@ -51,10 +51,15 @@
  *                       (a part with Content-Disposition: attachment or a
  *                       file name).
  *  9 attachment_empty   554 5.6.0 Attachment is empty
- *                       An attachment (disposition attachment, or a non-text
- *                       part with a file name) with no decoded content.
+ *                       A part part_class() calls an attachment (the table in
+ *                       postern-milter(8): disposition attachment, or a named
+ *                       part that is neither text nor an inline image) with no
+ *                       decoded content.
  * 10 inline_image_empty 554 5.6.0 Inline image is empty
- *                       An image (type image/...) with a Content-ID and no decoded content.
+ *                       A part part_class() calls an inline image (an image/... type with
+ *                       disposition inline, or with a Content-ID inside
+ *                       multipart/related or without a file name) with no
+ *                       decoded content.
  * 11 attachment_type    554 5.6.0 Attachment type not allowed (<name>: <type>)
  *                       554 5.6.0 Attachment type does not match its name (<name>: <type>)
  *                       The libmagic type of a part's first 8 KiB is in

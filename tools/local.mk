@@ -1,7 +1,7 @@
 # tools/local.mk - operator tools.
 bin_PROGRAMS += tools/postern-passwd
 tools_postern_passwd_SOURCES = tools/postern-passwd.c
-tools_postern_passwd_LDADD = $(LIBCRYPT_LIBS)
+tools_postern_passwd_LDADD = lib/libpostern.a $(LIBCRYPT_LIBS)
 
 # postern-check: the policy engine offline over .eml files; prints the verdict line the milter would send.
 bin_PROGRAMS += tools/postern-check
@@ -12,9 +12,17 @@ tools_postern_check_LDFLAGS = $(AM_LDFLAGS) -rdynamic
 tools_postern_check_LDADD = $(POLICY_LIBS)
 # Golden corpus: one message per rule plus clean ones, shared with the Postfix tests.
 TESTS += tests/integration/test_check_corpus.sh
+# Its per-recipient cases load the blockdomain test module.
+tests/integration/test_check_corpus.log: tools/postern-check tests/unit/modules/blockdomain.so
 dist_check_SCRIPTS += tests/integration/test_check_corpus.sh
 # postern-queue: reads the relay's queue files, writes requests into ctl/ (relay/ctl.h).
 bin_PROGRAMS += tools/postern-queue
 tools_postern_queue_SOURCES = tools/postern-queue.c
 tools_postern_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tools_postern_queue_LDADD = relay/libqueue.a $(POSTERN_LIBS) $(ZLIB_LIBS)
+
+# -V/--version, -h/--help on every program; the milter's log tag from its first line.
+TESTS += tests/integration/test_options.sh
+dist_check_SCRIPTS += tests/integration/test_options.sh
+tests/integration/test_options.log: frontend/postern-smtpd milter/postern-milter tools/postern-check \
+	tools/postern-passwd tests/unit/modules/verdict.so

@@ -5,18 +5,25 @@
  * MAIL FROM the -f sender (default: the first From address of the file),
  * RCPT TO each -r (default postmaster@localhost), the headers unfolded, the
  * body in 64 KiB chunks with CRLF line ends, end of message. The engine,
- * the built-in rules and policy_modules are exactly those of postern-milter.
+ * the built-in rules and policy_modules are exactly those of postern-milter,
+ * and so is the per-recipient logic: a recipient refused at RCPT gets its
+ * own line and the message goes on for the others.
  *
  *	FILE: accept
  *	FILE: 554 5.6.0 Subject not present
+ *	FILE: <x@blocked.example>: 550 5.7.1 Recipient domain blocked by local policy
+ *	FILE: <ok@example.net>: accept
+ *	FILE: accept
  *
- * Exit 0 when every file is accepted (or discarded), 1 when one is refused
- * or tempfailed, 2 on a usage, config or file error.
+ * Exit 0 when every file and recipient is accepted (or discarded), 1 when
+ * one is refused or tempfailed, 2 on a usage, config or file error.
  */
 #include "addr.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "reply.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -45,11 +52,19 @@ struct check_opts {
 };
 
 static void
-check_usage(void)
+check_usage(int asked)
 {
-	fprintf(stderr, "usage: postern-check [-nv] [-c conf] [-f sender] [-a account] "
-	    "[-r rcpt]... file.eml...\n");
-	exit(2);
+	fprintf(usage_stream(asked), "usage: postern-check [-hnvV] [-c conf] [-f sender] [-a account] "
+	    "[-r rcpt]... file.eml...\n"
+	    "  -c FILE     configuration file (default %s)\n"
+	    "  -f SENDER   envelope sender (default: the From address)\n"
+	    "  -a ACCOUNT  pretend the client logged in as ACCOUNT\n"
+	    "  -r RCPT     envelope recipient, repeatable: one line each, then the message's\n"
+	    "  -n          print the effective configuration and exit\n"
+	    "  -v          print the rules and modules, and the rule that decided\n"
+	    "  -h          this help (--help)\n"
+	    "  -V          print the version and exit (--version)\n", CONFIG_DEFAULT_FILE);
+	usage_exit(asked);
 }
 
 /* Read one line (LF, a CR before it dropped) of at most max bytes; -1 at EOF. Longer lines are cut. */
@@ -121,6 +136,59 @@ check_body(engine_session *s, FILE *f, const char *first, engine_result *r)
 		engine_body(s, out, o, r);
 }
 
+/*
+ * RCPT for each recipient, as the milter sees them: a refusal there refuses
+ * that recipient only (the MTA replies to that RCPT and carries on), so each
+ * gets its own line, and the message goes on for the others. With none left,
+ * the message gets postern-smtpd's answer to DATA without recipients.
+ * Returns whether a recipient was refused; *r is the message's result so far.
+ */
+static int
+check_rcpts(engine_session *s, const struct check_opts *o, const char *path, engine_result *r)
+{
+	size_t i, n = o->nrcpts ? o->nrcpts : 1, taken = 0;
+	int refused = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *rcpt = o->nrcpts ? o->rcpts[i] : CHECK_DEFAULT_RCPT;
+		engine_result rr;
+
+		if (r->verdict != POSTERN_CONTINUE) {
+			/* Settled by an ACCEPT or DISCARD: the milter is not asked again. */
+			if (o->nrcpts)
+				printf("%s: <%s>: accept\n", path, rcpt);
+			continue;
+		}
+		engine_rcpt(s, rcpt, &rr);
+		if (rr.verdict == POSTERN_REJECT || rr.verdict == POSTERN_TEMPFAIL) {
+			refused = 1;
+			/* Without -r the recipient is ours, not the user's: the message line says it. */
+			if (o->nrcpts)
+				printf("%s: <%s>: %s %s %s\n", path, rcpt, rr.code, rr.xcode, rr.text);
+			else
+				*r = rr;
+			if (o->verbose && rr.rule)
+				fprintf(stderr, "postern-check: %s: <%s> refused by %s\n", path, rcpt, rr.rule);
+			continue;
+		}
+		taken++;
+		if (o->nrcpts)
+			printf("%s: <%s>: accept\n", path, rcpt);
+		/* ACCEPT or DISCARD at RCPT settles the whole message, as in the milter. */
+		*r = rr;
+	}
+	if (taken == 0 && r->verdict == POSTERN_CONTINUE) {
+		const struct reply_row *row = reply_get(R_NEED_RCPT);
+
+		r->verdict = POSTERN_REJECT;
+		snprintf(r->code, sizeof(r->code), "%d", row->code);
+		snprintf(r->xcode, sizeof(r->xcode), "%s", row->xcode);
+		reply_text(R_NEED_RCPT, NULL, r->text, sizeof(r->text));
+		r->rule = NULL;
+	}
+	return refused;
+}
+
 /* Judge one file; returns the verdict line in line, -1 on a file error. */
 static int
 check_file(policy_engine *e, const struct check_opts *o, const char *path, FILE *f,
@@ -133,7 +201,7 @@ check_file(policy_engine *e, const struct check_opts *o, const char *path, FILE 
 	engine_session *s;
 	engine_result r;
 	ssize_t n;
-	int rc = 0, lineno = 0;
+	int rc = 0, lineno = 0, rcpt_refused = 0;
 
 	/* Headers first: the default sender comes from From, and MAIL precedes them. */
 	while ((n = check_getline(f, buf, CHECK_HEADER_MAX)) >= 0) {
@@ -200,8 +268,8 @@ check_file(policy_engine *e, const struct check_opts *o, const char *path, FILE 
 			engine_set_macro(s, "{auth_authen}", o->account);
 		engine_mail(s, sender, &r);
 	}
-	for (i = 0; r.verdict == POSTERN_CONTINUE && i < (o->nrcpts ? o->nrcpts : 1); i++)
-		engine_rcpt(s, o->nrcpts ? o->rcpts[i] : CHECK_DEFAULT_RCPT, &r);
+	if (r.verdict == POSTERN_CONTINUE)
+		rcpt_refused = check_rcpts(s, o, path, &r);
 	for (i = 0; r.verdict == POSTERN_CONTINUE && i < nh; i++)
 		engine_header(s, h[i].name, h[i].value, &r);
 	if (r.verdict == POSTERN_CONTINUE)
@@ -220,7 +288,7 @@ check_file(policy_engine *e, const struct check_opts *o, const char *path, FILE 
 		snprintf(line, linesize, "discard");
 	else
 		snprintf(line, linesize, "%s %s %s", r.code, r.xcode, r.text);
-	rc = r.verdict == POSTERN_REJECT || r.verdict == POSTERN_TEMPFAIL;
+	rc = r.verdict == POSTERN_REJECT || r.verdict == POSTERN_TEMPFAIL || rcpt_refused;
 	if (o->verbose && r.rule)
 		fprintf(stderr, "postern-check: %s: decided by %s\n", path, r.rule);
 out:
@@ -245,8 +313,14 @@ main(int argc, char **argv)
 	int ch, print = 0, status = 0, i;
 
 	log_init("postern-check", LOG_DEST_STDERR);
-	while ((ch = getopt(argc, argv, "a:c:f:hnr:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:f:hnr:vV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			check_usage(1);
+			break;
+		case 'V':
+			usage_version("postern-check");
+			break;
 		case 'a':
 			o.account = optarg;
 			break;
@@ -267,7 +341,7 @@ main(int argc, char **argv)
 			o.verbose = 1;
 			break;
 		default:
-			check_usage();
+			check_usage(0);
 		}
 	}
 	argc -= optind;
@@ -277,21 +351,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-check: %s\n", err);
 		return 2;
 	}
-	if (print) {
-		config_print(cfg, stdout);
+	if (argc == 0 && !print) {
 		config_free(cfg);
-		free(o.rcpts);
-		return 0;
+		check_usage(0);
 	}
-	if (argc == 0) {
-		config_free(cfg);
-		check_usage();
-	}
+	/* Before -n too: the modules claim their keys, so a typo is refused as the milter refuses it. */
 	if ((e = engine_new(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-check: %s\n", err);
 		config_free(cfg);
 		free(o.rcpts);
 		return 2;
+	}
+	if (print) {
+		config_print(cfg, stdout);
+		engine_free(e);
+		config_free(cfg);
+		free(o.rcpts);
+		return 0;
 	}
 	config_free(cfg);
 	if (o.verbose)

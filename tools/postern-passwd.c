@@ -6,15 +6,20 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "usage.h"
+
 #define PASSWD_BCRYPT_COST	12	/* libxcrypt's own default is 5 */
 
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: postern-passwd [-m yescrypt|bcrypt|sha512|sha256] [NAME [SENDERS]]\n"
+	fprintf(usage_stream(asked), "usage: postern-passwd [-hV] [-m yescrypt|bcrypt|sha512|sha256] "
+	    "[NAME [SENDERS]]\n"
 	    "  Reads the password from standard input (no echo on a terminal).\n"
-	    "  With NAME, prints a whole accounts line: NAME:HASH::SENDERS\n");
-	exit(2);
+	    "  With NAME, prints a whole accounts line: NAME:HASH::SENDERS\n"
+	    "  -h  this help (--help)\n"
+	    "  -V  print the version and exit (--version)\n");
+	usage_exit(asked);
 }
 
 /* Read one line without echo when stdin is a terminal. */
@@ -50,9 +55,13 @@ main(int argc, char **argv)
 	char pw[1024];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "m:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "hm:V", usage_long_options, NULL)) != -1) {
+		if (ch == 'h')
+			usage(1);
+		if (ch == 'V')
+			usage_version("postern-passwd");
 		if (ch != 'm')
-			usage();
+			usage(0);
 		if (strcmp(optarg, "yescrypt") == 0)
 			prefix = "$y$";
 		else if (strcmp(optarg, "bcrypt") == 0)
@@ -62,12 +71,12 @@ main(int argc, char **argv)
 		else if (strcmp(optarg, "sha256") == 0)
 			prefix = "$5$";
 		else
-			usage();
+			usage(0);
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 2)
-		usage();
+		usage(0);
 	if (read_password(pw, sizeof(pw)) != 0) {
 		fprintf(stderr, "postern-passwd: empty password\n");
 		return 1;

@@ -79,6 +79,7 @@ typedef struct postern_part {
 	 * failed detection.
 	 */
 	const char *detected_type;
+	int in_related;			/* the parent is a multipart/related */
 } postern_part;
 
 /* Flags a module sets in postern_policy.flags. */

@@ -24,6 +24,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (c->smtpd_require_tls != 0 && c->smtpd_require_tls != 1)
 		abort();
+	/* The module-file claim and the error locator must hold on any accepted file. */
+	config_claim_module_files(c);
+	if (config_check_extras(c, err, sizeof(err)) != 0 && strncmp(err, "fuzz.conf:", 10) != 0)
+		abort();
+	{
+		char where[256];
+		config_where(c, "smtpd_listen", where, sizeof(where));
+		if (strncmp(where, "fuzz.conf", 9) != 0)
+			abort();
+	}
 	{
 		FILE *f = fopen("/dev/null", "w");
 		if (f != NULL) {

@@ -6,7 +6,8 @@ EXTRA_DIST += tests/integration/postfix.py
 TESTS += tests/integration/test_postfix_milter.py
 EXTRA_DIST += tests/integration/test_postfix_milter.py
 # It loads the engine's verdict.so test module to check RCPT replies and '%' escaping.
-tests/integration/test_postfix_milter.log: milter/postern-milter tests/unit/modules/verdict.so
+tests/integration/test_postfix_milter.log: milter/postern-milter tests/unit/modules/verdict.so \
+	tests/unit/modules/blockdomain.so
 
 # postern-milter behind a real Sendmail 8 (unpacked from the packages install-deps.sh
 # downloads), configured with contrib/sendmail/postern.mc: corpus, queue id, milter down.
@@ -35,3 +36,6 @@ SMTPD_SUITES = \
 	tests/integration/test_smtpd_faults.py
 TESTS += $(SMTPD_SUITES)
 EXTRA_DIST += tests/integration/smtpd.py tests/integration/dialogs $(SMTPD_SUITES)
+
+# The per-recipient test compares the live milter with postern-check, with the blockdomain module.
+tests/integration/test_smtpd_milter.log: tools/postern-check tests/unit/modules/blockdomain.so

@@ -53,7 +53,42 @@ got=$("$check" -c "$tmp/postern.conf" -f alice@example.com "$tmp/crlf.eml")
 printf 'no_such_key = 1\n' > "$tmp/bad.conf"
 msg=$("$check" -c "$tmp/bad.conf" "$corpus/00-clean.eml" 2>&1)
 [ $? -eq 2 ] || fail "bad config must exit 2"
-case $msg in *"bad.conf:1: unknown key"*) ;; *) fail "bad config message: $msg" ;; esac
+case $msg in *"bad.conf:1: no_such_key: unknown key"*) ;; *) fail "bad config message: $msg" ;; esac
+# Per recipient, as the milter: a module refusing a domain at RCPT refuses that
+# recipient only; the message goes on for the others (issue 19).
+bd=$top_builddir/tests/unit/modules/blockdomain.so
+if [ -f "$bd" ]; then
+	printf 'policy_modules = %s\nblockdomain_domains = blocked.example\n' "$bd" > "$tmp/bd.conf"
+	msg=$corpus/00-clean.eml
+	got=$("$check" -c "$tmp/bd.conf" -f alice@example.com -r x@blocked.example -r ok@example.net \
+	    "$msg" 2>/dev/null)
+	rc=$?
+	want="$msg: <x@blocked.example>: 550 5.7.1 Recipient domain blocked by local policy
+$msg: <ok@example.net>: accept
+$msg: accept"
+	[ "$got" = "$want" ] || fail "per-recipient: got \"$got\""
+	[ "$rc" = 1 ] || fail "per-recipient: a refused recipient must exit 1, got $rc"
+	# The content rules still judge the message for the recipients left.
+	msg=$corpus/08-no-subject.eml
+	got=$("$check" -c "$tmp/bd.conf" -f alice@example.com -r ok@example.net -r x@blocked.example \
+	    "$msg" 2>/dev/null)
+	want="$msg: <ok@example.net>: accept
+$msg: <x@blocked.example>: 550 5.7.1 Recipient domain blocked by local policy
+$msg: 554 5.6.0 Subject not present"
+	[ "$got" = "$want" ] || fail "per-recipient content: got \"$got\""
+	# No recipient left: what postern-smtpd answers to DATA then.
+	msg=$corpus/00-clean.eml
+	got=$("$check" -c "$tmp/bd.conf" -f alice@example.com -r x@blocked.example "$msg" 2>/dev/null)
+	want="$msg: <x@blocked.example>: 550 5.7.1 Recipient domain blocked by local policy
+$msg: 503 5.5.1 Need RCPT command"
+	[ "$got" = "$want" ] || fail "no recipient left: got \"$got\""
+	# Every recipient accepted: exit 0, one line each plus the verdict.
+	got=$("$check" -c "$tmp/bd.conf" -f alice@example.com -r a@example.net -r b@example.org "$msg" 2>/dev/null)
+	rc=$?
+	[ "$(printf '%s\n' "$got" | wc -l)" -eq 3 ] && [ "$rc" = 0 ] || fail "all accepted: $rc \"$got\""
+else
+	fail "$bd not built"
+fi
 # -n prints the effective config.
 "$check" -n -c "$tmp/postern.conf" | grep -qx "accounts_file = $corpus/accounts" || fail "-n output"
 

@@ -1,6 +1,8 @@
 #!/bin/sh
-# test_example_module.sh - the contrib example module, built against the INSTALLED header and
-# postern-policy.pc (make install DESTDIR=...), then loaded by postern-check and postern-milter.
+# test_example_module.sh - the module tutorial (contrib/example-module/README.md) followed
+# literally against an INSTALLED Postern (make install DESTDIR=...): its snippet compiles,
+# make and make install build and place the module, its postern.conf block loads it in
+# postern-check and postern-milter.
 set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 tmp=$(mktemp -d)
@@ -34,13 +36,35 @@ else
 	cat "$tmp/build.log"; not_ok "module builds"; exit 1
 fi
 
-# 3. postern-check loads it: a listed word is refused with the module's reply, a clean message passes.
-cat >"$tmp/postern.conf" <<CONF
-policy_modules = $tmp/mod/subjectfilter.so
-subjectfilter_words = lottery, wire transfer
-subjectfilter_reply = 554 5.7.1 Subject refused by local policy
-milter_user =
-CONF
+# The tutorial's snippet (README section 1) compiles as printed against the installed header.
+readme=$top_srcdir/contrib/example-module/README.md
+sed -n '/^```c$/,/^```$/p' "$readme" | sed '1d;$d' >"$tmp/snippet.c"
+if [ -s "$tmp/snippet.c" ] && cc -std=gnu11 -shared -fPIC -Wall -Wextra -Werror $cflags -o "$tmp/snippet.so" \
+    "$tmp/snippet.c" 2>"$tmp/snippet.log"; then
+	ok "the README's snippet compiles against the installed API"
+else
+	cat "$tmp/snippet.log"; not_ok "the README's snippet compiles against the installed API"
+fi
+# `make install` (section 2) puts it in the installed module directory (pkglibdir, via pkg-config).
+moddir=$(pkg-config --variable=pkglibdir postern-policy)
+case "$moddir" in "$tmp/root/"*) ok "module directory inside the installed tree" ;;
+	*) not_ok "module directory inside the installed tree ($moddir)" ;; esac
+if MAKEFLAGS= MFLAGS= MAKELEVEL= make -C "$tmp/mod" install >"$tmp/modinst.log" 2>&1 && [ -f "$moddir/subjectfilter.so" ]; then
+	ok "make install copies the module into the module directory make install of Postern made"
+else
+	cat "$tmp/modinst.log"; not_ok "make install of the module"
+fi
+
+# 3. The configuration of section 3 as printed, but for the installed tree's root: postern-check
+# loads the module from the module directory; a listed word is refused with the module's
+# reply, a clean message passes.
+sed -n '/^# postern.conf$/,/^```$/p' "$readme" | sed '$d' >"$tmp/readme.conf"
+want_path=${moddir#"$tmp/root"}/subjectfilter.so
+grep -qx "policy_modules = $want_path" "$tmp/readme.conf" &&
+	ok "the README's policy_modules is the installed module directory ($want_path)" ||
+	not_ok "the README's policy_modules is the installed module directory ($want_path): $(cat "$tmp/readme.conf")"
+sed "s|^policy_modules = |policy_modules = $tmp/root|" "$tmp/readme.conf" >"$tmp/postern.conf"
+printf 'milter_user =\n' >>"$tmp/postern.conf"
 mkmsg() {
 	printf 'From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: %s\r\nMessage-ID: <1@example.com>\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nHello Bob.\r\n' "$1" >"$2"
 }
@@ -60,7 +84,7 @@ line=$(wc -l <"$tmp/postern.conf")
 if out=$("$check" -c "$tmp/postern.conf" -f alice@example.com "$tmp/ham.eml" 2>&1); then
 	not_ok "unknown module key refused"
 else
-	case "$out" in *"$tmp/postern.conf:$line: unknown key \"subjectfilter_colour\""*) ok "unknown module key refused with file:line" ;;
+	case "$out" in *"$tmp/postern.conf:$line: subjectfilter_colour: unknown key"*) ok "unknown module key refused with file:line" ;;
 		*) not_ok "unknown module key refused with file:line (got: $out)" ;; esac
 fi
 sed -i '$d' "$tmp/postern.conf"
@@ -78,7 +102,7 @@ for _ in $(seq 1 50); do
 done
 [ "$up" = yes ] && ok "postern-milter starts with the module" ||
 	{ cat "$tmp/milter.log"; not_ok "postern-milter starts with the module"; }
-grep -q "policy module subjectfilter loaded from $tmp/mod/subjectfilter.so" "$tmp/milter.log" && ok "postern-milter logs the loaded module" ||
+grep -q "policy module subjectfilter loaded from $moddir/subjectfilter.so" "$tmp/milter.log" && ok "postern-milter logs the loaded module" ||
 	{ cat "$tmp/milter.log"; not_ok "postern-milter logs the loaded module"; }
 
 echo "$pass passed, $fail failed"

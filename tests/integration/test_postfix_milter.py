@@ -36,6 +36,7 @@ TOP_BUILD = os.environ.get("top_builddir", os.path.join(HERE, "..", ".."))
 TOP_SRC = os.environ.get("top_srcdir", os.path.join(HERE, "..", ".."))
 MILTER = os.path.join(TOP_BUILD, "milter", "postern-milter")
 VERDICT_MODULE = os.path.join(TOP_BUILD, "tests", "unit", "modules", "verdict.so")
+BLOCKDOMAIN_MODULE = os.path.join(TOP_BUILD, "tests", "unit", "modules", "blockdomain.so")
 CORPUS = os.path.join(TOP_SRC, "tests", "corpus")
 RCPT = "rcpt@example.net"
 
@@ -273,32 +274,45 @@ def test_reload_accounts(t):
 
 
 def test_reload_adds_module(t):
-    """Custom modules added by SIGHUP run at once, but the steps negotiated at start stay
-    (a connection reused after SMFIC_QUIT_NC has no new negotiation). Started without
-    modules, the milter asked the MTA not to send connect, HELO and RCPT: a module's
-    connect hook then runs at MAIL (from the session's macros) and its refusal is the
-    MAIL reply, text intact; its RCPT hook does not run until the next start, and the
-    reload says so."""
-    if not os.path.exists(VERDICT_MODULE):
-        raise AssertionError("%s not built (make check builds it)" % VERDICT_MODULE)
-    def reload_verdict_module(stage, xcode, text):
-        """Reload with the verdict module refusing at stage; the reload's log lines."""
-        t.milter.write_config(policy_modules=VERDICT_MODULE, verdict_stage=stage,
-                              verdict_verdict="reject", verdict_code="550",
-                              verdict_xcode=xcode, verdict_text=text)
+    """A reload never leaves a module half active (issue 19). Started without modules,
+    the milter asked Postfix not to send connect, HELO and RCPT for its whole life: a
+    reload adding a module is refused, the running configuration stays and the log says
+    why. Started with a module, a reload adding another loads it fully: in the next
+    session its connect, HELO and RCPT hooks all run, and its RCPT refusal holds."""
+    for mod in (VERDICT_MODULE, BLOCKDOMAIN_MODULE):
+        if not os.path.exists(mod):
+            raise AssertionError("%s not built (make check builds it)" % mod)
+    blocked = ("x@blocked.example", RCPT)
+
+    def reload(needle, **settings):
+        t.milter.write_config(**settings)
         mark = len(t.milter.log())
         t.milter.hup()
-        t.milter.wait_log("reloaded %s" % t.milter.conf, after=mark)
-        return t.milter.log()[mark:]
+        return t.milter.wait_log(needle, after=mark)[mark:]
 
+    expect(submit(t.pf.port, "alice@example.com", message(), rcpts=blocked), "data", 250)
+    log = reload("reload failed", policy_modules=BLOCKDOMAIN_MODULE,
+                 blockdomain_domains="blocked.example")
+    assert ("reload failed, keeping the running configuration: policy_modules added to a "
+            "milter started without modules") in log, log
+    assert "reloaded" not in log, log
+    expect(submit(t.pf.port, "alice@example.com", message(), rcpts=blocked), "data", 250)
+
+    m = t.start_milter(policy_modules=VERDICT_MODULE)
+    m.start(wait_port_num=t.mport)
+    reload("reloaded %s" % t.milter.conf,
+           policy_modules="%s, %s" % (VERDICT_MODULE, BLOCKDOMAIN_MODULE),
+           blockdomain_domains="blocked.example")
+    mark = len(t.milter.log())
+    expect(submit(t.pf.port, "alice@example.com", message(), rcpts=blocked), "rcpt", 550,
+           "5.7.1 Recipient domain blocked by local policy")
+    # The other recipient alone goes through; every hook of the new module ran.
     expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
-    log = reload_verdict_module("connect", "5.7.1", "Client 100% refused")
-    assert ("reload: policy_modules added: until the next start their connect hooks run "
-            "at MAIL, their HELO and RCPT hooks not at all") in log, log
-    expect(submit(t.pf.port, "alice@example.com", message()), "mail", 550,
-           "5.7.1 Client 100% refused")
-    reload_verdict_module("rcpt", "5.1.1", "Quota 100% used")
-    expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
+    t.milter.wait_log("policy blockdomain: rcpt %s" % RCPT, after=mark)
+    log = t.milter.log()[mark:]
+    for hook in ("policy blockdomain: connect from 127.0.0.1", "policy blockdomain: helo",
+                 "policy blockdomain: rcpt x@blocked.example"):
+        assert hook in log, "%r not in\n%s" % (hook, log)
     t.standard_milter()
 
 

@@ -37,6 +37,8 @@ import smtpd as h  # noqa: E402
 import postfix  # noqa: E402  (Milter: a milter process with its own config)
 
 MILTER_BIN = os.path.join(h.TOP_BUILDDIR, "milter", "postern-milter")
+CHECK_BIN = os.path.join(h.TOP_BUILDDIR, "tools", "postern-check")
+BLOCKDOMAIN = os.path.join(h.TOP_BUILDDIR, "tests", "unit", "modules", "blockdomain.so")
 CORPUS = os.path.join(h.TOP_SRCDIR, "tests", "corpus")
 CORPUS_PASSWORD = "corpus-password"
 UNAVAILABLE = "421 4.3.2 Service not available"
@@ -524,6 +526,49 @@ class Verdicts(h.SmtpdTestCase):
             self.assertIn(b"Subject: Hello", head)
             self.assertEqual(len(body), 200000 + 4000)     # 4,000 LF lines became CRLF
             self.assertEqual(body[:52], b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw\r\ny")
+
+
+class PerRecipient(h.SmtpdTestCase):
+    """postern-check and the live milter agree recipient by recipient (issue 19): a module
+    refusing a domain at RCPT refuses that recipient only, the message is queued for the
+    other, and postern-check over the same message with the same config says the same."""
+
+    def test_check_says_what_the_milter_does(self):
+        if not os.path.exists(BLOCKDOMAIN):
+            self.fail("%s not built (make check builds it)" % BLOCKDOMAIN)
+        port = h.free_port()
+        m = start_milter(port, policy_modules=BLOCKDOMAIN, blockdomain_domains="blocked.example")
+        msg = message()
+        try:
+            with h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % port) as d, d.client() as c:
+                c.ehlo()
+                live = [c.cmd("MAIL FROM:<alice@example.com>")]
+                live.append(c.cmd("RCPT TO:<x@blocked.example>"))
+                live.append(c.cmd("RCPT TO:<ok@example.net>"))
+                self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+                c.send(msg + b".\r\n")
+                live.append(c.reply(timeout=30))
+                time.sleep(0.2)
+                self.assertEqual(spool_env(d.spool_files()[0]),
+                                 ["sender <alice@example.com>", "rcpt <ok@example.net>"])
+        finally:
+            self.assertEqual(m.stop(), 0, m.log()[-4000:])
+        self.assertEqual(live[1], "550 5.7.1 Recipient domain blocked by local policy")
+        self.assertTrue(live[2].startswith("250 "), live)
+        self.assertRegex(live[3], h.QUEUED_RE)
+        with tempfile.TemporaryDirectory(prefix="postern-check-") as tmp:
+            eml = os.path.join(tmp, "m.eml")
+            with open(eml, "wb") as f:
+                f.write(msg)
+            r = subprocess.run([CHECK_BIN, "-c", m.conf, "-f", "alice@example.com",
+                                "-r", "x@blocked.example", "-r", "ok@example.net", eml],
+                               capture_output=True, text=True, timeout=60 * h.SLOW)
+        self.assertEqual(r.stdout.splitlines(), [
+            "%s: <x@blocked.example>: %s" % (eml, live[1]),
+            "%s: <ok@example.net>: accept" % eml,
+            "%s: accept" % eml,
+        ], r.stderr)
+        self.assertEqual(r.returncode, 1)
 
 
 class OpenDKIM(h.SmtpdTestCase):

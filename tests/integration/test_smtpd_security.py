@@ -393,7 +393,7 @@ class SelfTest(h.SmtpdTestCase):
         self.assertEqual((rc, out), (1, ""))
         lines = err.splitlines()
         nconf = sum(1 for _ in open(d.conf_path))
-        self.assertEqual(lines[0], 'postern-smtpd: %s:%d: unknown key "smtpd_typo"'
+        self.assertEqual(lines[0], 'postern-smtpd: %s:%d: smtpd_typo: unknown key'
                          % (d.conf_path, nconf))
         self.assertRegex(lines[1], r"^postern-smtpd: accounts_file %s:\d+: expected "
                          r"name:hash:flags:senders$" % d.accounts_path)

@@ -125,7 +125,7 @@ test_mode(void **state)
 	assert_int_equal(c->milter_socket_mode, 0640);
 	config_free(c);
 	assert_null(parse("\nmilter_socket_mode = 0999\n", err));
-	assert_string_equal(err, "t.conf:2: bad value \"0999\" for milter_socket_mode: expected "
+	assert_string_equal(err, "t.conf:2: milter_socket_mode: bad value \"0999\": expected "
 	    "octal permission bits (0000 to 0777)");
 }
 
@@ -219,30 +219,49 @@ static void
 test_errors_name_file_and_line(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ "bogus = 1\n", "t.conf:1: unknown key \"bogus\"" },
+		{ "bogus = 1\n", "t.conf:1: bogus: unknown key" },
 		{ "\n\nsmtpd_max_recipients = many\n",
-		  "t.conf:3: bad value \"many\" for smtpd_max_recipients: expected a whole number" },
+		  "t.conf:3: smtpd_max_recipients: bad value \"many\": expected a whole number" },
 		{ "smtpd_command_timeout = 5w\n",
-		  "t.conf:1: bad value \"5w\" for smtpd_command_timeout: expected a duration (number with optional s, m, h or d)" },
+		  "t.conf:1: smtpd_command_timeout: bad value \"5w\": expected a duration (number with optional s, m, h or d)" },
 		{ "message_size_limit = 1g\n",
-		  "t.conf:1: bad value \"1g\" for message_size_limit: expected a size (bytes, or number with k or m)" },
+		  "t.conf:1: message_size_limit: bad value \"1g\": expected a size (bytes, or number with k or m)" },
 		{ "smtpd_require_auth = maybe\n",
-		  "t.conf:1: bad value \"maybe\" for smtpd_require_auth: expected yes or no" },
+		  "t.conf:1: smtpd_require_auth: bad value \"maybe\": expected yes or no" },
 		{ "policy_alignment = loose\n",
-		  "t.conf:1: bad value \"loose\" for policy_alignment: value must be one of strict|relaxed" },
+		  "t.conf:1: policy_alignment: bad value \"loose\": value must be one of strict|relaxed" },
 		{ "# ok\nsmtpd_listen\n", "t.conf:2: expected \"key = value\"" },
 		{ " = x\n", "t.conf:1: missing key before \"=\"" },
 		{ "Smtpd_Listen = x\n", "t.conf:1: invalid key \"Smtpd_Listen\"" },
 		{ "smtpd_tls_cert_file = /c.pem\n",
 		  "t.conf: smtpd_tls_cert_file and smtpd_tls_key_file go together" },
 		{ "smtpd_max_recipients = 99999999999\n",
-		  "t.conf:1: bad value \"99999999999\" for smtpd_max_recipients: expected a whole number" },
+		  "t.conf:1: smtpd_max_recipients: bad value \"99999999999\": expected a whole number" },
 		{ "smtpd_max_recipients = -1\n",
-		  "t.conf:1: bad value \"-1\" for smtpd_max_recipients: expected a whole number" },
+		  "t.conf:1: smtpd_max_recipients: bad value \"-1\": expected a whole number" },
 		{ "smtpd_stress_threshold = 101\n",
-		  "t.conf:1: bad value \"101\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
+		  "t.conf:1: smtpd_stress_threshold: bad value \"101\": expected a percentage from 0 to 100" },
 		{ "smtpd_stress_threshold = 50%\n",
-		  "t.conf:1: bad value \"50%\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
+		  "t.conf:1: smtpd_stress_threshold: bad value \"50%\": expected a percentage from 0 to 100" },
+		/* Socket addresses are checked on reading, in the form the user wrote. */
+		{ "smtpd_listen = 127.0.0.1:99999\n",
+		  "t.conf:1: smtpd_listen: bad address \"127.0.0.1:99999\": port 99999 out of range "
+		  "1-65535 (HOST:PORT or [ADDR]:PORT)" },
+		{ "smtpd_tls_listen = 127.0.0.1:465, 127.0.0.1:0\n",
+		  "t.conf:1: smtpd_tls_listen: bad address \"127.0.0.1:0\": port 0 out of range "
+		  "1-65535 (HOST:PORT or [ADDR]:PORT)" },
+		{ "\nmilter_listen = inet:8891@127.0.0.1\n",
+		  "t.conf:2: milter_listen: bad address \"inet:8891@127.0.0.1\": port \"8891@127.0.0.1\" "
+		  "is not a number (inet:HOST:PORT, inet6:[ADDR]:PORT or unix:/PATH)" },
+		{ "milter_listen = inet:127.0.0.1:65536\n",
+		  "t.conf:1: milter_listen: bad address \"inet:127.0.0.1:65536\": port 65536 out of "
+		  "range 1-65535 (inet:HOST:PORT, inet6:[ADDR]:PORT or unix:/PATH)" },
+		/* A value is the whole rest of the line: a trailing comment is part of it. */
+		{ "message_size_limit = 10m   # ten megabytes\n",
+		  "t.conf:1: message_size_limit: bad value \"10m   # ten megabytes\": expected a size "
+		  "(bytes, or number with k or m)" },
+		{ "log = syslog # or stderr\n",
+		  "t.conf:1: log: bad value \"syslog # or stderr\": value must be one of stderr|syslog" },
 	};
 	size_t i;
 
@@ -287,9 +306,61 @@ test_module_extras(void **state)
 	assert_string_equal(c->extras[0].key, "subjectfilter_words");
 	assert_string_equal(c->extras[0].value, "a, b");
 	assert_int_equal(config_check_extras(c, err, sizeof(err)), -1);
-	assert_string_equal(err, "t.conf:1: unknown key \"subjectfilter_words\"");
+	assert_string_equal(err, "t.conf:1: subjectfilter_words: unknown key");
 	c->extras[0].claimed = 1;
 	assert_int_equal(config_check_extras(c, err, sizeof(err)), 0);
+	config_free(c);
+}
+
+/* A program that loads no modules keeps only the extras of a module file in policy_modules. */
+static void
+test_module_files_claim(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c;
+
+	(void)state;
+	c = parse("policy_modules = /usr/lib/postern/subjectfilter.so, /x/other\n"
+	    "subjectfilter_words = a\nother_key = 1\n", err);
+	assert_non_null(c);
+	config_claim_module_files(c);
+	assert_int_equal(config_check_extras(c, err, sizeof(err)), 0);
+	config_free(c);
+	/* The typo of the issue: no module is called "mesage". */
+	c = parse("policy_modules = /usr/lib/postern/subjectfilter.so\n"
+	    "subjectfilter_words = a\n\nmesage_size_limit = 10m\n", err);
+	assert_non_null(c);
+	config_claim_module_files(c);
+	assert_int_equal(config_check_extras(c, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:4: mesage_size_limit: unknown key");
+	config_free(c);
+	/* A prefix of a module name is not the module. */
+	c = parse("policy_modules = /m/subjectfilter.so\nsubject_words = a\n", err);
+	assert_non_null(c);
+	config_claim_module_files(c);
+	assert_int_equal(config_check_extras(c, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: subject_words: unknown key");
+	config_free(c);
+}
+
+/* Errors found after loading name the line that set the key, or the file alone for a default. */
+static void
+test_where(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "", out[256];
+	postern_config *c = parse("\n# x\nsmtpd_milters = inet:127.0.0.1:1\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	config_where(c, "smtpd_milters", out, sizeof(out));
+	assert_string_equal(out, "t.conf:3: smtpd_milters");
+	config_where(c, "milter_listen", out, sizeof(out));
+	assert_string_equal(out, "t.conf: milter_listen");
+	config_free(c);
+	c = config_parse("", "", 0, err, sizeof(err));
+	assert_non_null(c);
+	config_where(c, "smtpd_milters", out, sizeof(out));
+	assert_string_equal(out, "defaults: smtpd_milters");
 	config_free(c);
 }
 
@@ -353,6 +424,8 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_module_extras),
+		cmocka_unit_test(test_module_files_claim),
+		cmocka_unit_test(test_where),
 		cmocka_unit_test(test_foreach_item),
 		cmocka_unit_test(test_print_roundtrip),
 	};

@@ -176,12 +176,12 @@ test_loader_errors(void **state)
 	expect_error("policy_modules = " MOD("verdict") "\nverdict_verdict = maybe\n",
 	    "init failed: bad verdict_verdict \"maybe\"");
 	/* Unknown keys name file and line, whether or not a module of that name is loaded. */
-	snprintf(want, sizeof(want), "%s/%u-postern.conf:3: unknown key \"verdict_bogus\"", harness_tmpdir, harness_nfiles);
+	snprintf(want, sizeof(want), "%s/%u-postern.conf:3: verdict_bogus: unknown key", harness_tmpdir, harness_nfiles);
 	expect_error("policy_modules = " MOD("verdict") "\n# c\nverdict_bogus = 1\n", want);
-	snprintf(want, sizeof(want), "%s/%u-postern.conf:1: unknown key \"nomod_key\"", harness_tmpdir, harness_nfiles);
+	snprintf(want, sizeof(want), "%s/%u-postern.conf:1: nomod_key: unknown key", harness_tmpdir, harness_nfiles);
 	expect_error("nomod_key = 1\n", want);
 	/* Built-in rules claim nothing either. */
-	expect_error("alignment_mode = x\n", "unknown key \"alignment_mode\"");
+	expect_error("alignment_mode = x\n", "alignment_mode: unknown key");
 }
 
 static void
@@ -241,6 +241,52 @@ test_reload(void **state)
 	assert_non_null(strstr(err, "init failed"));
 	config_free(cfg);
 	check(e, CLEAN, "accept");
+	engine_free(e);
+	free(path);
+	free(path2);
+}
+
+/*
+ * A module added by SIGHUP joins an open session at its next MAIL with the
+ * connect and HELO calls it missed: its HELO refusal holds there, as it would
+ * in a session started after the reload (issue 19: it was only half active).
+ */
+static void
+test_reload_added_module_gets_every_hook(void **state)
+{
+	char *path = write_file("a.conf", "policy_modules = " MOD("verdict") "\n");
+	char *path2 = write_file("a2.conf", "policy_modules = " MOD("verdict") ", " MOD("verdict2") "\n"
+	    "verdicttwo_stage = helo\nverdicttwo_verdict = reject\nverdicttwo_code = 550\n"
+	    "verdicttwo_xcode = 5.7.1\nverdicttwo_text = HELO refused by the new module\n");
+	char err[512] = "", line[640];
+	postern_config *cfg = config_load(path, 0, err, sizeof(err));
+	policy_engine *e = engine_new(cfg, err, sizeof(err));
+	engine_session *open_before, *after;
+	engine_result r;
+
+	(void)state;
+	assert_non_null(e);
+	config_free(cfg);
+	open_before = engine_session_new(e);
+	engine_connect(open_before, "client.example", "192.0.2.7", &r);
+	engine_helo(open_before, "client.example", &r);
+	assert_int_equal(r.verdict, POSTERN_CONTINUE);
+	cfg = config_load(path2, 0, err, sizeof(err));
+	if (engine_reload(e, cfg, err, sizeof(err)) != 0)
+		fail_msg("reload: %s", err);
+	config_free(cfg);
+	engine_mail(open_before, "alice@example.com", &r);
+	result_line(&r, line, sizeof(line));
+	assert_string_equal(line, "550 5.7.1 HELO refused by the new module");
+	/* The same for a session that starts after the reload. */
+	after = engine_session_new(e);
+	engine_connect(after, "client.example", "192.0.2.7", &r);
+	engine_helo(after, "client.example", &r);
+	engine_mail(after, "alice@example.com", &r);
+	result_line(&r, line, sizeof(line));
+	assert_string_equal(line, "550 5.7.1 HELO refused by the new module");
+	engine_session_free(open_before);
+	engine_session_free(after);
 	engine_free(e);
 	free(path);
 	free(path2);
@@ -364,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_body_skip),
 		cmocka_unit_test(test_loader_errors),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_reload_added_module_gets_every_hook),
 		cmocka_unit_test(test_large_message),
 		cmocka_unit_test(test_threads),
 	};

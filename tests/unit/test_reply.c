@@ -1,4 +1,5 @@
 /* test_reply.c - the reply table matches doc/status-codes.txt row by row, and formatting works. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,11 +114,35 @@ test_table_matches_spec(void **state)
 	free(spec);
 }
 
-/* The shipped copy is the contract's own file, byte for byte, when the contract is beside us. */
+/* The table rows of a spec text ("NNN ..." lines), in order, the rest dropped. */
+static char *
+spec_rows(const char *text)
+{
+	char *out = calloc(1, strlen(text) + 1), *o = out;
+	const char *p = text;
+
+	assert_non_null(out);
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p + 1) : strlen(p);
+		if (n >= 3 && isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2])) {
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	return out;
+}
+
+/*
+ * The shipped copy has the contract's rows byte for byte, when the contract
+ * is beside us; its prose speaks of Postern (no delivery-report API: DSNs).
+ */
 static void
 test_copy_is_current(void **state)
 {
-	char *ours = slurp(SPEC_FILE), *theirs = slurp(SHARED_SPEC_FILE);
+	char *ours = slurp(SPEC_FILE), *theirs = slurp(SHARED_SPEC_FILE), *a, *b;
 
 	(void)state;
 	assert_non_null(ours);
@@ -125,7 +150,15 @@ test_copy_is_current(void **state)
 		free(ours);
 		skip();
 	}
-	assert_string_equal(ours, theirs);
+	a = spec_rows(ours);
+	b = spec_rows(theirs);
+	assert_true(strlen(a) > 1000);
+	assert_string_equal(a, b);
+	/* The original API's wording about delivery reports is not Postern's. */
+	assert_null(strstr(ours, "delivery reports"));
+	assert_non_null(strstr(ours, "delivery status notification"));
+	free(a);
+	free(b);
 	free(ours);
 	free(theirs);
 }

@@ -117,7 +117,7 @@ test_ehlo_and_basic_commands(void **state)
 		{ "NOOP", "250 2.0.0 OK\r\n", SS_INIT },
 		{ "ehlo client.example",
 		  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n"
-		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
 		  "250-AUTH PLAIN LOGIN\r\n250 LIMITS RCPTMAX=3\r\n", SS_GREETED },
 		{ "HELO client.example", "250 mx.test\r\n", SS_GREETED },
 		{ "RSET", "250 2.0.0 OK\r\n", SS_GREETED },
@@ -280,7 +280,7 @@ test_require_tls_and_auth(void **state)
 	static const struct step before_tls[] = {
 		{ "EHLO c",
 		  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
-		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
 		  "250-STARTTLS\r\n250 LIMITS RCPTMAX=100\r\n", SS_GREETED },
 		{ "MAIL FROM:<a@example.com>", "530 5.7.0 Must issue a STARTTLS command first\r\n", SS_GREETED },
 		{ "RCPT TO:<a@example.com>", "530 5.7.0 Must issue a STARTTLS command first\r\n", SS_GREETED },
@@ -295,7 +295,7 @@ test_require_tls_and_auth(void **state)
 		{ "MAIL FROM:<a@example.com>", "530 5.7.0 Authentication required\r\n", SS_INIT },
 		{ "EHLO c",
 		  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
-		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
 		  "250-AUTH PLAIN LOGIN\r\n250 LIMITS RCPTMAX=100\r\n", SS_GREETED },
 		{ "STARTTLS", "503 5.5.1 TLS already active\r\n", SS_GREETED },
 		{ "MAIL FROM:<a@example.com>", "530 5.7.0 Authentication required\r\n", SS_GREETED },
