@@ -43,7 +43,7 @@ test_relay_queue_keys(void **state)
 	assert_string_equal(c->relay_user, "");
 	config_free(c);
 	assert_null(parse("relay_max_queue_lifetime = 5w\n", err));
-	assert_string_equal(err, "t.conf:1: bad value \"5w\" for relay_max_queue_lifetime: "
+	assert_string_equal(err, "t.conf:1: relay_max_queue_lifetime: bad value \"5w\": "
 	    "expected a duration (number with optional s, m, h or d)");
 	assert_null(parse("relay_backoff_min = 10m\nrelay_backoff_max = 5m\n", err));
 	assert_string_equal(err, "t.conf: relay_backoff_min must be at least 1s and at most "
@@ -158,11 +158,11 @@ test_relay_keys(void **state)
 
 	c = parse("relay_tls = sometimes\n", err);
 	assert_null(c);
-	assert_string_equal(err, "t.conf:1: bad value \"sometimes\" for relay_tls: "
+	assert_string_equal(err, "t.conf:1: relay_tls: bad value \"sometimes\": "
 	    "value must be one of none|may|encrypt|verify");
 	c = parse("\nrelay_concurrency = lots\n", err);
 	assert_null(c);
-	assert_string_equal(err, "t.conf:2: bad value \"lots\" for relay_concurrency: "
+	assert_string_equal(err, "t.conf:2: relay_concurrency: bad value \"lots\": "
 	    "expected a whole number");
 	c = parse("relay_concurrency = 0\n", err);
 	assert_null(c);

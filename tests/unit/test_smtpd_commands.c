@@ -97,7 +97,7 @@ test_ehlo_without_accounts(void **state)
 		{ "EHLO client.example",
 		  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n"
 		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
-		  "250 LIMITS RCPTMAX=3\r\n", SS_GREETED },
+		  "250-BINARYMIME\r\n250 LIMITS RCPTMAX=3\r\n", SS_GREETED },
 	};
 	struct cmd_session s;
 
