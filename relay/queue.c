@@ -578,6 +578,7 @@ queue_start(queue *q, char *err, size_t errlen)
 	q->ev_expire = evtimer_new(q->base, queue_on_expire, q);
 	evtimer_add(q->ev_expire, &now);
 	queue_scan(q, q->newfd, queue_pickup);
+	queue_scan(q, q->statefd, qstore_stale_state);
 	queue_scan(q, q->ctlfd, queue_ctl_file);
 	log_info("queue: %u message(s) at start", q->nmsgs);
 	queue_dispatch(q);

@@ -73,6 +73,8 @@ void qstore_commit(queue *q);
 int qstore_load(struct qmsg *m);
 /* Does status/<id> hold a final history (the message left; new/<id> is a leftover)? */
 int qstore_has_status(queue *q, const char *id);
+/* At startup, for each journal in state/: remove it when its message left (status/<id>). */
+void qstore_stale_state(queue *q, const char *id);
 /* Move new/<id> aside to corrupt/ (logged with the reason). */
 void qstore_corrupt(queue *q, const char *id, const char *why);
 /* Remove status/ files older than relay_status_lifetime, and stale temporary files. */

@@ -312,10 +312,11 @@ qstore_commit(queue *q)
 	for (m = list; m; m = next) {
 		next = m->commit_next;
 		if (m->fate >= 0) {
-			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
-				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
+			/* The journal first: new/<id> left behind is what a restart looks for. */
 			if (m->jfd >= 0 && unlinkat(q->statefd, m->id, 0) != 0 && errno != ENOENT)
 				log_warn("id=%s: unlink %s/state/%s", m->id, q->dir, m->id);
+			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
+				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
 			log_info("id=%s removed: %s", m->id, journal_fate_name(m->fate));
 		}
 		queue_forget(m);
@@ -383,6 +384,20 @@ qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
 	m->commit_next = q->commit;
 	q->commit = m;
 	event_active(q->ev_commit, EV_WRITE, 0);
+}
+
+/* At startup: a journal whose message is gone from new/ (a crash after its removal). */
+void
+qstore_stale_state(queue *q, const char *id)
+{
+	if (faccessat(q->newfd, id, F_OK, 0) == 0)
+		return;
+	if (qstore_has_status(q, id)) {
+		unlinkat(q->statefd, id, 0);
+		log_info("id=%s: state/%s removed (the message left: status/%s)", id, id, id);
+	} else {
+		log_warnx("id=%s: state/%s has no message in new/ nor a status: left alone", id, id);
+	}
 }
 
 void
