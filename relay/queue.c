@@ -425,6 +425,7 @@ queue_ctl_file(queue *q, const char *name)
 		} else {
 			queue_unschedule(m);
 			qstore_finish(m, NULL, JOURNAL_DELETED);
+			qstore_commit(q);	/* done when postern-queue sees the request gone */
 		}
 		break;
 	}
