@@ -4,3 +4,9 @@ EXTRA_DIST += \
 	contrib/sendmail/README.md contrib/sendmail/postern.mc \
 	contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
 	contrib/systemd/postern-relay.service
+
+# --- the example policy module, built out of tree against the installed API.
+EXTRA_DIST += contrib/example-module/subjectfilter.c contrib/example-module/Makefile \
+	contrib/example-module/README.md
+TESTS += tests/integration/test_example_module.sh
+dist_check_SCRIPTS += tests/integration/test_example_module.sh

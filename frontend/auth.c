@@ -1,23 +1,21 @@
-/* auth.c - SMTP AUTH PLAIN/LOGIN decoding, the crypt(3) worker pool and failure backoff. */
+/* auth.c - SMTP AUTH PLAIN/LOGIN decoding and the crypt(3) worker pool (backoff: auth_backoff.c). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1	/* pipe2 */
+#define _GNU_SOURCE 1	/* explicit_bzero */
 #endif
 #include "auth.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "accounts.h"
 #include "log.h"
+#include "wakeup.h"
 #include "ascii.h"
 #include "xalloc.h"
 
@@ -283,16 +281,15 @@ struct auth_job {
 
 struct auth_pool {
 	struct event_base *base;
-	struct event *ev;		/* read side of the wake-up pipe */
-	int pipefd[2];
+	wakeup *wake;			/* workers -> loop thread */
 	pthread_mutex_t mu;		/* guards everything below */
 	pthread_cond_t cv;		/* workers wait here for jobs */
 	struct auth_job *qhead, *qtail;	/* waiting, FIFO */
 	size_t qlen;
 	struct auth_job **running;	/* slot per worker, for cancel */
 	struct auth_job *dhead, *dtail;	/* checked, waiting for the loop thread */
-	int notified;			/* a wake-up byte is in the pipe */
 	int stop;
+	int hold;			/* auth_pool_hold(): workers wait */
 	struct auth_table *table;	/* current; new jobs take a reference */
 	pthread_t *threads;
 	unsigned nthreads;
@@ -333,12 +330,7 @@ auth_pool_deliver(auth_pool *p, struct auth_job *j)
 	else
 		p->dhead = j;
 	p->dtail = j;
-	if (!p->notified) {
-		p->notified = 1;
-		/* Cannot block (O_NONBLOCK) and cannot fill: at most one byte is in flight. */
-		if (write(p->pipefd[1], "", 1) != 1)
-			log_warn("auth pool: wake-up pipe");
-	}
+	wakeup_signal(p->wake);
 }
 
 static void *
@@ -353,7 +345,7 @@ auth_worker(void *varg)
 	free(wa);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && p->qhead == NULL)
+		while (!p->stop && (p->qhead == NULL || p->hold))
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stop)
 			break;
@@ -388,19 +380,14 @@ auth_worker(void *varg)
 
 /* Loop thread: hand finished checks to their sessions, one at a time so a callback may cancel others. */
 static void
-auth_pool_wakeup(evutil_socket_t fd, short what, void *arg)
+auth_pool_wakeup(void *arg)
 {
 	auth_pool *p = arg;
 	struct auth_job *j;
-	char buf[64];
 
-	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		continue;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		if ((j = p->dhead) == NULL) {
-			p->notified = 0;
 			pthread_mutex_unlock(&p->mu);
 			return;
 		}
@@ -424,15 +411,7 @@ auth_pool_new(struct event_base *base, unsigned nworkers)
 	if (nworkers > AUTH_WORKERS_MAX)
 		nworkers = AUTH_WORKERS_MAX;
 	p->base = base;
-	/*
-	 * A pipe rather than event_active() from the workers: it works whether
-	 * or not the base was made after evthread_use_pthreads().
-	 */
-	if (pipe2(p->pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
-		log_fatal("auth pool: pipe2");
-	p->ev = event_new(base, p->pipefd[0], EV_READ | EV_PERSIST, auth_pool_wakeup, p);
-	if (p->ev == NULL || event_add(p->ev, NULL) != 0)
-		log_fatalx("auth pool: cannot register the wake-up event");
+	p->wake = wakeup_new(base, "auth pool", auth_pool_wakeup, p);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->running = xcalloc(nworkers, sizeof(*p->running));
@@ -499,6 +478,15 @@ auth_pool_submit(auth_pool *p, const auth_creds *c, auth_done_fn done, void *arg
 	p->qtail = j;
 	p->qlen++;
 	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+auth_pool_hold(auth_pool *p, int hold)
+{
+	pthread_mutex_lock(&p->mu);
+	p->hold = hold;
+	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -580,197 +568,10 @@ auth_pool_free(auth_pool *p)
 		auth_job_free(j);
 	}
 	accounts_free(auth_table_release(p->table));
-	event_free(p->ev);
-	close(p->pipefd[0]);
-	close(p->pipefd[1]);
+	wakeup_free(p->wake);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->running);
 	free(p->threads);
 	free(p);
-}
-
-/* ----------------------------------------------------------------- backoff */
-
-#define BACKOFF_BASE_MS		1000
-#define BACKOFF_CAP_MS		30000
-#define BACKOFF_IDLE_MS		(15 * 60 * 1000)
-#define BACKOFF_KEY_MAX		512	/* longer keys are cut: a key is "user:" + a name at most */
-
-struct bo_entry {
-	struct bo_entry *hnext;		/* bucket chain */
-	struct bo_entry *newer, *older;	/* by last failure: head is newest, tail is evicted */
-	uint64_t last_ms;
-	uint64_t hash;
-	unsigned fails;
-	size_t klen;
-	char key[];
-};
-
-struct auth_backoff {
-	struct bo_entry **bucket;
-	size_t nbucket;			/* power of two, >= max */
-	struct bo_entry *newest, *oldest;
-	size_t n, max;
-	uint64_t seed;			/* random: clients pick user names, so no chosen collisions */
-};
-
-auth_backoff *
-auth_backoff_new(size_t max_entries)
-{
-	auth_backoff *b = xcalloc(1, sizeof(*b));
-
-	b->max = max_entries ? max_entries : 1;
-	b->nbucket = 16;
-	while (b->nbucket < b->max && b->nbucket < ((size_t)1 << 24))
-		b->nbucket <<= 1;
-	b->bucket = xcalloc(b->nbucket, sizeof(*b->bucket));
-	if (getrandom(&b->seed, sizeof(b->seed), GRND_NONBLOCK) != sizeof(b->seed))
-		b->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)b;
-	return b;
-}
-
-void
-auth_backoff_free(auth_backoff *b)
-{
-	struct bo_entry *e;
-
-	if (b == NULL)
-		return;
-	while ((e = b->newest) != NULL) {
-		b->newest = e->older;
-		free(e);
-	}
-	free(b->bucket);
-	free(b);
-}
-
-/* FNV-1a over the seed and the key, then a final mix so the seed reaches the low bits. */
-static uint64_t
-bo_hash(const auth_backoff *b, const char *key, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ b->seed;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static struct bo_entry *
-bo_find(auth_backoff *b, const char *key, size_t klen, uint64_t h)
-{
-	struct bo_entry *e;
-
-	for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL; e = e->hnext)
-		if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
-			return e;
-	return NULL;
-}
-
-static void
-bo_unlink_age(auth_backoff *b, struct bo_entry *e)
-{
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		b->newest = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		b->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void
-bo_push_newest(auth_backoff *b, struct bo_entry *e)
-{
-	e->newer = NULL;
-	e->older = b->newest;
-	if (b->newest != NULL)
-		b->newest->newer = e;
-	else
-		b->oldest = e;
-	b->newest = e;
-}
-
-static void
-bo_remove(auth_backoff *b, struct bo_entry *e)
-{
-	struct bo_entry **pp = &b->bucket[e->hash & (b->nbucket - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	bo_unlink_age(b, e);
-	b->n--;
-	free(e);
-}
-
-/* Failures older than 15 minutes are forgotten; a clock that went back counts as recent. */
-static int
-bo_expired(const struct bo_entry *e, uint64_t now_ms)
-{
-	return now_ms >= e->last_ms && now_ms - e->last_ms >= BACKOFF_IDLE_MS;
-}
-
-void
-auth_backoff_fail(auth_backoff *b, const char *key, uint64_t now_ms)
-{
-	size_t klen = strnlen(key, BACKOFF_KEY_MAX);
-	uint64_t h = bo_hash(b, key, klen);
-	struct bo_entry *e = bo_find(b, key, klen, h);
-
-	if (e != NULL) {
-		if (bo_expired(e, now_ms))
-			e->fails = 0;
-		bo_unlink_age(b, e);
-	} else {
-		if (b->n >= b->max)
-			bo_remove(b, b->oldest);	/* full: forget the longest-quiet key */
-		e = xcalloc(1, sizeof(*e) + klen + 1);
-		memcpy(e->key, key, klen);
-		e->klen = klen;
-		e->hash = h;
-		e->hnext = b->bucket[h & (b->nbucket - 1)];
-		b->bucket[h & (b->nbucket - 1)] = e;
-		b->n++;
-	}
-	if (e->fails < 64)
-		e->fails++;
-	e->last_ms = now_ms;
-	bo_push_newest(b, e);
-}
-
-void
-auth_backoff_clear(auth_backoff *b, const char *key)
-{
-	size_t klen = strnlen(key, BACKOFF_KEY_MAX);
-	struct bo_entry *e = bo_find(b, key, klen, bo_hash(b, key, klen));
-
-	if (e != NULL)
-		bo_remove(b, e);
-}
-
-/* 0 without recent failures, else 1 s << (failures - 1), at most 30 s. */
-uint64_t
-auth_backoff_delay(auth_backoff *b, const char *key, uint64_t now_ms)
-{
-	size_t klen = strnlen(key, BACKOFF_KEY_MAX);
-	struct bo_entry *e = bo_find(b, key, klen, bo_hash(b, key, klen));
-
-	if (e == NULL)
-		return 0;
-	if (bo_expired(e, now_ms)) {
-		bo_remove(b, e);
-		return 0;
-	}
-	if (e->fails - 1 >= 5)	/* 1 s << 5 = 32 s is past the cap already */
-		return BACKOFF_CAP_MS;
-	return (uint64_t)BACKOFF_BASE_MS << (e->fails - 1);
 }

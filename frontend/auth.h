@@ -1,6 +1,6 @@
 /*
  * auth.h - SMTP AUTH (RFC 4954) for postern-smtpd: PLAIN and LOGIN decoding,
- * a worker pool for crypt(3), and per-address / per-account failure backoff.
+ * and a worker pool for crypt(3). When a check may run: auth_backoff.h.
  *
  * The decoders are pure functions that return a reply id (lib/reply.h), so
  * they are unit-tested and fuzzed without a socket.
@@ -61,21 +61,14 @@ struct accounts;
 void auth_pool_set_accounts(auth_pool *p, struct accounts *a);
 /* Queue a check; creds are copied and wiped after use. */
 void auth_pool_submit(auth_pool *p, const auth_creds *c, auth_done_fn done, void *arg);
+/*
+ * hold != 0: workers take no new job until released (jobs queue up, the
+ * queue limit applies); 0 releases them. A gate for tests that need a
+ * full queue whatever the scheduler does.
+ */
+void auth_pool_hold(auth_pool *p, int hold);
 /* Forget a pending job's callback (its session went away). */
 void auth_pool_cancel(auth_pool *p, void *arg);
 void auth_pool_free(auth_pool *p);
-
-/* --- Failure backoff (as Haraka does): the delay doubles per recent failure. */
-
-typedef struct auth_backoff auth_backoff;
-
-auth_backoff *auth_backoff_new(size_t max_entries);
-void auth_backoff_free(auth_backoff *b);
-/* Record a failure of key ("ip:1.2.3.4" or "user:alice") at time now (ms). */
-void auth_backoff_fail(auth_backoff *b, const char *key, uint64_t now_ms);
-/* Success clears key. */
-void auth_backoff_clear(auth_backoff *b, const char *key);
-/* Milliseconds to delay the next reply for key: 0, then 1 s, 2 s, 4 s ... capped at 30 s; failures forgotten after 15 min. */
-uint64_t auth_backoff_delay(auth_backoff *b, const char *key, uint64_t now_ms);
 
 #endif

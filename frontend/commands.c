@@ -172,6 +172,7 @@ cmd_result_init(struct cmd_result *r)
 	r->then = CMD_NO_REPLY;
 	r->close = 0;
 	r->flush = 0;
+	r->text = NULL;
 }
 
 /* Copy the client's words for a reply, one line, no control bytes. */
@@ -511,6 +512,61 @@ cmd_line(char *out, size_t outsize, int id, const char *arg, int cont)
 	return n;
 }
 
+/* --- the EHLO keywords */
+
+static int
+ehlo_starttls(const struct cmd_session *s)
+{
+	return s->starttls_ok && !s->tls;
+}
+
+/* AUTH only where it may be used: after TLS when TLS is required, and not without accounts. */
+static int
+ehlo_auth(const struct cmd_session *s)
+{
+	return s->conf->auth_offered && !s->authed && (!s->conf->require_tls || s->tls);
+}
+
+static void
+ehlo_size(const struct cmd_session *s, char *out, size_t outsize)
+{
+	snprintf(out, outsize, "SIZE %llu", (unsigned long long)s->conf->size_limit);
+}
+
+static void
+ehlo_limits(const struct cmd_session *s, char *out, size_t outsize)
+{
+	snprintf(out, outsize, "LIMITS RCPTMAX=%u", s->conf->max_rcpts);
+}
+
+/*
+ * What EHLO advertises, in this order. BINARYMIME is not advertised (the
+ * issue fixes the list), yet BODY=BINARYMIME is taken with BDAT, as RFC
+ * 3030 defines it.
+ */
+static const struct ehlo_keyword {
+	const char *word;
+	int (*offered)(const struct cmd_session *s);			/* NULL: always */
+	void (*param)(const struct cmd_session *s, char *out, size_t outsize);	/* NULL: word alone */
+} ehlo_keywords[] = {
+	{ "PIPELINING", NULL, NULL },
+	{ "SIZE", NULL, ehlo_size },
+	{ "8BITMIME", NULL, NULL },
+	{ "ENHANCEDSTATUSCODES", NULL, NULL },
+	{ "SMTPUTF8", NULL, NULL },
+	{ "CHUNKING", NULL, NULL },
+	{ "STARTTLS", ehlo_starttls, NULL },
+	{ "AUTH PLAIN LOGIN", ehlo_auth, NULL },
+	{ "LIMITS", NULL, ehlo_limits },
+};
+#define EHLO_KEYWORDS (sizeof(ehlo_keywords) / sizeof(ehlo_keywords[0]))
+
+static int
+ehlo_offered(const struct cmd_session *s, const struct ehlo_keyword *e)
+{
+	return e->offered == NULL || e->offered(s);
+}
+
 size_t
 cmd_render(const struct cmd_session *s, const struct cmd_result *r, char *out, size_t outsize)
 {
@@ -521,32 +577,24 @@ cmd_render(const struct cmd_session *s, const struct cmd_result *r, char *out, s
 	if (r->id == CMD_NO_REPLY && r->then == CMD_NO_REPLY)
 		return 0;
 	if (r->action == ACT_EHLO && r->id == R_EHLO_GREETING) {
-		const struct cmd_conf *c = s->conf;
 		char kw[64];
-		const char *lines[12];
-		size_t i, k = 0;
+		size_t i, last = 0;
 
-		snprintf(kw, sizeof(kw), "SIZE %llu", (unsigned long long)c->size_limit);
-		lines[k++] = "PIPELINING";
-		lines[k++] = kw;
-		lines[k++] = "8BITMIME";
-		lines[k++] = "ENHANCEDSTATUSCODES";
-		lines[k++] = "SMTPUTF8";
-		lines[k++] = "CHUNKING";
-		/*
-		 * BINARYMIME is not advertised (the issue fixes the list), yet
-		 * BODY=BINARYMIME is taken with BDAT, as RFC 3030 defines it.
-		 */
-		if (s->starttls_ok && !s->tls)
-			lines[k++] = "STARTTLS";
-		/* AUTH only where it may be used: after TLS when TLS is required. */
-		if (!s->authed && (!c->require_tls || s->tls))
-			lines[k++] = "AUTH PLAIN LOGIN";
 		n += cmd_line(out + n, outsize - n, R_EHLO_GREETING, r->arg, 1);
-		for (i = 0; i < k; i++)
-			n += cmd_line(out + n, outsize - n, R_EHLO_KEYWORD, lines[i], 1);
-		snprintf(kw, sizeof(kw), "LIMITS RCPTMAX=%u", c->max_rcpts);
-		n += cmd_line(out + n, outsize - n, R_EHLO_KEYWORD, kw, 0);
+		for (i = 0; i < EHLO_KEYWORDS; i++)
+			if (ehlo_offered(s, &ehlo_keywords[i]))
+				last = i;	/* its line is "250 ", the others "250-" */
+		for (i = 0; i < EHLO_KEYWORDS; i++) {
+			const struct ehlo_keyword *e = &ehlo_keywords[i];
+
+			if (!ehlo_offered(s, e))
+				continue;
+			if (e->param != NULL)
+				e->param(s, kw, sizeof(kw));
+			else
+				xstrlcpy(kw, e->word, sizeof(kw));
+			n += cmd_line(out + n, outsize - n, R_EHLO_KEYWORD, kw, i != last);
+		}
 	} else if (r->id != CMD_NO_REPLY) {
 		n += cmd_line(out + n, outsize - n, r->id, r->arg, 0);
 	}

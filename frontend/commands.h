@@ -51,6 +51,7 @@ struct cmd_conf {
 	unsigned max_errors;		/* 0: no limit */
 	int require_tls;
 	int require_auth;
+	int auth_offered;		/* some account can log in: EHLO lists AUTH */
 };
 
 /* What the I/O layer does with a result. */
@@ -71,6 +72,11 @@ struct cmd_result {
 	int then;		/* a second line (421 too many errors), or CMD_NO_REPLY */
 	int close;		/* close the connection after the reply */
 	int flush;		/* last command of a PIPELINING group: flush output now */
+	/*
+	 * A milter's own reply (CRLF-separated lines, no final CRLF), sent as
+	 * it is in place of id; not owned. NULL: the table's reply id.
+	 */
+	const char *text;
 };
 
 struct auth_creds;

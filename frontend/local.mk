@@ -1,23 +1,25 @@
 # frontend/local.mk - postern-smtpd, the SMTP frontend, and its tests.
-#
+
 # Everything but main.c goes into a private library so the unit tests link
 # the very objects the daemon runs.
 noinst_LIBRARIES += frontend/libsmtpd.a
 frontend_libsmtpd_a_SOURCES = \
-	frontend/smtpd.h \
+	frontend/smtpd.h frontend/smtpd_clock.c \
 	frontend/server.c frontend/server.h \
 	frontend/session.c frontend/session.h frontend/session_int.h \
-	frontend/session_msg.c \
+	frontend/session_msg.c frontend/session_deadline.c \
 	frontend/commands.c frontend/commands.h frontend/commands_int.h \
 	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \
 	frontend/io.c frontend/io.h \
-	frontend/spool.c frontend/spool.h \
+	frontend/spool.c frontend/spool.h frontend/spool_edit.c frontend/spool_edit.h \
 	frontend/uuid.c frontend/uuid.h \
 	$(MC_SOURCES) \
-	frontend/session_milter.c frontend/session_mods.c \
+	frontend/session_milter.c \
 	frontend/tls.c frontend/tls.h \
-	frontend/auth.c frontend/auth.h
+	frontend/auth.c frontend/auth.h \
+	frontend/auth_backoff.c frontend/auth_backoff.h \
+	frontend/wakeup.c frontend/wakeup.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 
 SMTPD_LIBS = frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
@@ -61,24 +63,29 @@ tests_fuzz_regress_smtp_cmd_LDADD = $(SMTPD_LIBS)
 # tls.c and auth.c are compiled into each test directly: the tests need
 # nothing else of the frontend.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_tls tests/unit/test_auth
-TESTS += tests/unit/test_tls tests/unit/test_auth
+check_PROGRAMS += tests/unit/test_tls tests/unit/test_auth tests/unit/test_auth_backoff
+TESTS += tests/unit/test_tls tests/unit/test_auth tests/unit/test_auth_backoff
 TLS_AUTH_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GNUTLS_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-I$(top_srcdir)/frontend
 TLS_AUTH_TEST_LIBS = $(POSTERN_LIBS) $(GNUTLS_LIBS) $(LIBEVENT_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_tls_SOURCES = tests/unit/test_tls.c frontend/tls.c frontend/tls.h
 tests_unit_test_tls_CFLAGS = $(TLS_AUTH_TEST_CFLAGS)
 tests_unit_test_tls_LDADD = $(TLS_AUTH_TEST_LIBS)
-tests_unit_test_auth_SOURCES = tests/unit/test_auth.c frontend/auth.c frontend/auth.h
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c frontend/auth.c frontend/auth.h \
+	frontend/wakeup.c frontend/wakeup.h
 tests_unit_test_auth_CFLAGS = $(TLS_AUTH_TEST_CFLAGS)
 tests_unit_test_auth_LDADD = $(TLS_AUTH_TEST_LIBS)
+tests_unit_test_auth_backoff_SOURCES = tests/unit/test_auth_backoff.c \
+	frontend/auth_backoff.c frontend/auth_backoff.h
+tests_unit_test_auth_backoff_CFLAGS = $(TLS_AUTH_TEST_CFLAGS)
+tests_unit_test_auth_backoff_LDADD = $(TLS_AUTH_TEST_LIBS)
 endif
 
 # The AUTH decoder fuzz target's seeds replay under gcc in make check.
 check_PROGRAMS += tests/fuzz/regress_auth
 TESTS += tests/fuzz/regress_auth
 tests_fuzz_regress_auth_SOURCES = tests/fuzz/fuzz_auth.c tests/fuzz/standalone.c \
-	frontend/auth.c frontend/auth.h
+	frontend/auth.c frontend/auth.h frontend/wakeup.c frontend/wakeup.h
 tests_fuzz_regress_auth_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_fuzz_regress_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/frontend \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/auth"'

@@ -7,9 +7,11 @@
 
 #include "accounts.h"
 #include "auth.h"
+#include "auth_backoff.h"
 #include "config.h"
+#include "fsperm.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -29,46 +31,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SMTPD_BACKOFF_ENTRIES	100000
+#define SMTPD_TEST_CONNECT_S	5	/* -t: how long a milter may take to accept */
 
 static struct smtpd smtpd;
 static const char *config_path;
 static int config_missing_ok;
 static struct event *ev_grace;
 
-uint64_t
-smtpd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t
-smtpd_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postern-smtpd [-dns] [-c config-file]\n");
+	fprintf(stderr, "usage: postern-smtpd [-dnst] [-c config-file]\n");
 	exit(2);
 }
 
-/* Fill the protocol core's settings from the config. */
+/* Fill the protocol core's settings from the config (naccounts: the table loaded with it). */
 static void
-smtpd_apply_config(struct smtpd *d, postern_config *cfg)
+smtpd_apply_config(struct smtpd *d, postern_config *cfg, size_t naccounts)
 {
 	d->cfg = cfg;
 	d->conf.hostname = cfg->smtpd_hostname;
@@ -77,6 +63,8 @@ smtpd_apply_config(struct smtpd *d, postern_config *cfg)
 	d->conf.max_errors = cfg->smtpd_max_errors;
 	d->conf.require_tls = cfg->smtpd_require_tls;
 	d->conf.require_auth = cfg->smtpd_require_auth;
+	/* Without a single account AUTH cannot succeed: do not offer it (EHLO). */
+	d->conf.auth_offered = naccounts > 0;
 	d->normalize_bare = strcmp(cfg->smtpd_bare_newline, "normalize") == 0;
 }
 
@@ -99,8 +87,8 @@ smtpd_raise_nofile(void)
  * and milter packets): with glibc's default (128 KiB at first) it was
  * trimmed and grown again a few hundred times a second under load, each
  * time faulting in and zeroing the pages anew; keeping up to 8 MiB cut
- * postern-smtpd's CPU per message with a milter by about a fifth (README,
- * frontend benchmark). It also fixes the mmap threshold at 128 KiB.
+ * postern-smtpd's CPU per message with a milter by about a fifth (bench/README.md,
+ * postern-smtpd benchmark). It also fixes the mmap threshold at 128 KiB.
  */
 #define SMTPD_HEAP_KEEP	(8 * 1024 * 1024)
 
@@ -120,6 +108,53 @@ smtpd_mkdir_owned(const char *path, uid_t uid, gid_t gid, int chown_it)
 		log_fatal("mkdir %s", path);
 	if (chown_it && chown(path, uid, gid) != 0)
 		log_fatal("chown %s", path);
+}
+
+/*
+ * Spool directories others can write: any local user could drop a message
+ * into new/ or remove one. One line each (log, or stderr with to_stderr
+ * for -t); returns how many.
+ */
+static int
+smtpd_check_spool(const postern_config *cfg, int to_stderr)
+{
+	static const char *const subs[] = { "", "/tmp", "/new" };
+	char path[4096], msg[FSPERM_MSG_MAX];
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->smtpd_spool_dir, subs[i]);
+		if (fsperm_dir_shared(path, msg, sizeof(msg)) == 0)
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "postern-smtpd: smtpd_spool_dir %s\n", msg);
+		else
+			log_warnx("smtpd_spool_dir %s: refusing to start", msg);
+		n++;
+	}
+	return n;
+}
+
+/* Secrets others can read (accounts file, TLS key): a line each; returns how many. */
+static int
+smtpd_check_secrets(const postern_config *cfg, int to_stderr)
+{
+	const char *keys[2] = { "accounts_file", "smtpd_tls_key_file" };
+	const char *files[2] = { cfg->accounts_file, cfg->smtpd_tls_key_file };
+	char msg[FSPERM_MSG_MAX];
+	int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (files[i][0] == '\0' || fsperm_secret(files[i], msg, sizeof(msg)) <= 0)
+			continue;
+		if (to_stderr)
+			fprintf(stderr, "postern-smtpd: %s %s\n", keys[i], msg);
+		else
+			log_warnx("%s %s", keys[i], msg);
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -152,13 +187,16 @@ smtpd_drop_privileges(const postern_config *cfg)
 	smtpd_mkdir_owned(sub, uid, gid, drop);
 	snprintf(sub, sizeof(sub), "%s/new", dir);
 	smtpd_mkdir_owned(sub, uid, gid, drop);
-	if (!drop)
-		return;
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
-		log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
-	if (setuid(0) == 0)
-		log_fatalx("privileges were not dropped (setuid(0) succeeded)");
-	log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
+	if (drop) {
+		if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+			log_fatal("cannot drop privileges to %s", cfg->smtpd_user);
+		if (setuid(0) == 0)
+			log_fatalx("privileges were not dropped (setuid(0) succeeded)");
+		log_info("running as %s (uid %u)", cfg->smtpd_user, (unsigned)uid);
+	}
+	/* Nothing this process could exec may gain privileges (set-uid, file capabilities). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
 /* smtpd_milters with the milter_* settings; reused connections are kept per milter. */
@@ -172,9 +210,97 @@ smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
 		.max_body = 0,
 		.pool_max = MC_POOL_MAX_DEFAULT,
 		.reuse = cfg->milter_reuse,
+		.check_owner = cfg->smtpd_milter_check_owner,
+		.owner_uid = -1,
 	};
+	struct passwd *pw;
 
+	/* The milter may run as milter_user, as postern-milter does when started as root. */
+	if (cfg->milter_user[0] != '\0' && (pw = getpwnam(cfg->milter_user)) != NULL)
+		opt.owner_uid = (long)pw->pw_uid;
 	return mc_list_parse(cfg->smtpd_milters, &opt, err, errlen);
+}
+
+/*
+ * -t: check what a start would read, without binding or changing
+ * anything: config keys, certificate and key (readable, matching, TLS
+ * priorities), accounts file, milter list (each milter reachable, and its
+ * owner), smtpd_user, and the modes of the secrets and the spool. Every
+ * problem on its own line (stderr); one summary line on stdout when there
+ * is none. Returns the exit status.
+ */
+static int
+smtpd_selftest(postern_config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+	const char *where = cfg->path[0] ? cfg->path : "defaults";
+	accounts *acc;
+	mc_list *ml;
+	tls_server *tls = NULL;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nextras; i++) {
+		if (strncmp(cfg->extras[i].key, "smtpd_", 6) == 0) {
+			fprintf(stderr, "postern-smtpd: %s:%d: unknown key \"%s\"\n",
+			    cfg->extras[i].file, cfg->extras[i].line, cfg->extras[i].key);
+			n++;
+		}
+	}
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: accounts_file %s\n", err);
+		n++;
+	}
+	accounts_free(acc);
+	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_milters: %s\n", where, err);
+		n++;
+	}
+	for (i = 0; i < mc_list_count(ml); i++) {
+		if (mc_list_probe(ml, i, SMTPD_TEST_CONNECT_S, err, sizeof(err)) != 0) {
+			fprintf(stderr, "postern-smtpd: smtpd_milters %s: %s\n", mc_list_name(ml, i), err);
+			n++;
+		}
+	}
+	mc_list_free(ml);
+	if (cfg->smtpd_tls_cert_file[0] != '\0') {
+		if ((tls = tls_server_new(cfg->smtpd_tls_cert_file, cfg->smtpd_tls_key_file, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "postern-smtpd: smtpd_tls_cert_file/smtpd_tls_key_file %s\n", err);
+			n++;
+		}
+	}
+	if (tls == NULL && cfg->smtpd_tls_priority[0] != '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_priority is set but TLS is not\n",
+		    where);
+		n++;
+	}
+	if (tls != NULL && tls_server_set_priority(tls, cfg->smtpd_tls_priority, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", where, err);
+		n++;
+	}
+	tls_server_free(tls);
+	if (cfg->smtpd_require_tls && cfg->smtpd_tls_cert_file[0] == '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_require_tls = yes needs "
+		    "smtpd_tls_cert_file\n", where);
+		n++;
+	}
+	if (cfg->smtpd_tls_listen[0] != '\0' && cfg->smtpd_tls_cert_file[0] == '\0') {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_listen needs smtpd_tls_cert_file\n",
+		    where);
+		n++;
+	}
+	if (cfg->smtpd_user[0] != '\0' && getpwnam(cfg->smtpd_user) == NULL) {
+		fprintf(stderr, "postern-smtpd: %s: smtpd_user \"%s\": no such user\n", where,
+		    cfg->smtpd_user);
+		n++;
+	}
+	n += smtpd_check_secrets(cfg, 1);
+	n += smtpd_check_spool(cfg, 1);
+	if (n == 0)
+		printf("postern-smtpd: %s: configuration OK\n", where);
+	return n ? 1 : 0;
 }
 
 /* SIGHUP: settings, accounts, certificate, milters. Listeners, spool and user need a restart. */
@@ -205,9 +331,10 @@ smtpd_reload(struct smtpd *d)
 	if (strcmp(cfg->smtpd_listen, old->smtpd_listen) != 0 ||
 	    strcmp(cfg->smtpd_tls_listen, old->smtpd_tls_listen) != 0 ||
 	    strcmp(cfg->smtpd_spool_dir, old->smtpd_spool_dir) != 0 ||
-	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0)
-		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir and smtpd_user "
-		    "changes take effect at restart");
+	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0 ||
+	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0)
+		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user and "
+		    "smtpd_tls_priority changes take effect at restart");
 	if (cfg->smtpd_tls_cert_file[0] != '\0') {
 		if (d->tls != NULL) {
 			if (tls_server_reload(d->tls, cfg->smtpd_tls_cert_file,
@@ -216,6 +343,11 @@ smtpd_reload(struct smtpd *d)
 		} else if ((d->tls = tls_server_new(cfg->smtpd_tls_cert_file,
 		    cfg->smtpd_tls_key_file, err, sizeof(err))) == NULL) {
 			log_warnx("TLS not enabled: %s", err);
+		} else if (tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err,
+		    sizeof(err)) != 0) {
+			log_warnx("TLS not enabled: %s", err);
+			tls_server_free(d->tls);
+			d->tls = NULL;
 		}
 		if (d->tls != NULL)
 			tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
@@ -226,7 +358,7 @@ smtpd_reload(struct smtpd *d)
 	/* Sessions hold their own reference: the old list lives until the last one ends. */
 	mc_list_free(d->milters);
 	d->milters = ml;
-	smtpd_apply_config(d, cfg);
+	smtpd_apply_config(d, cfg, accounts_count(acc));
 	config_free(old);
 	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
 	    mc_list_count(ml));
@@ -279,9 +411,9 @@ main(int argc, char **argv)
 	postern_config *cfg;
 	accounts *acc;
 	struct event *sigs[3];
-	int ch, print = 0, use_syslog = 0, debug = 0, i;
+	int ch, print = 0, use_syslog = 0, debug = 0, test = 0, i;
 
-	while ((ch = getopt(argc, argv, "c:dns")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -294,6 +426,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			use_syslog = 1;
+			break;
+		case 't':
+			test = 1;
 			break;
 		default:
 			usage();
@@ -310,6 +445,11 @@ main(int argc, char **argv)
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s\n", err);
 		return 1;
+	}
+	if (test) {
+		i = smtpd_selftest(cfg);
+		config_free(cfg);
+		return i;
 	}
 	/*
 	 * Keys nobody knows may belong to a milter policy module
@@ -347,13 +487,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-smtpd: %s\n", err);
 		return 1;
 	}
+	if (d->tls != NULL &&
+	    tls_server_set_priority(d->tls, cfg->smtpd_tls_priority, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path, err);
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
+		return 1;
+	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
+	smtpd_check_secrets(cfg, 0);
+	/* Before binding: a refused start must not have listened, even briefly. */
+	if (smtpd_check_spool(cfg, 0) != 0) {
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
+		return 1;
+	}
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "postern-smtpd: %s\n", err);
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		return 1;
 	}
 	if (cfg->smtpd_require_tls && d->tls == NULL) {
@@ -372,7 +530,7 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	if ((d->base = event_base_new()) == NULL)
 		log_fatalx("cannot create the event loop");
-	smtpd_apply_config(d, cfg);
+	smtpd_apply_config(d, cfg, accounts_count(acc));
 	if ((d->spool = spool_open(d->base, cfg->smtpd_spool_dir, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);
 	d->auth = auth_pool_new(d->base, cfg->smtpd_auth_workers ? cfg->smtpd_auth_workers : 1);

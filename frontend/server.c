@@ -9,6 +9,7 @@
 #endif
 #include "server.h"
 #include "config.h"
+#include "endpoint.h"
 #include "log.h"
 #include "reply.h"
 #include "session.h"
@@ -54,40 +55,10 @@ struct server {
 	struct event *ev_resume;	/* re-arm the listeners after EMFILE */
 };
 
-int
-server_parse_listen(const char *item, char *host, size_t hostsize, char *port, size_t portsize)
-{
-	const char *colon;
-	size_t hl;
-
-	if (*item == '[') {
-		const char *rb = strchr(item, ']');
-		if (rb == NULL || rb[1] != ':')
-			return -1;
-		hl = (size_t)(rb - item - 1);
-		if (hl == 0 || hl >= hostsize)
-			return -1;
-		memcpy(host, item + 1, hl);
-		colon = rb + 1;
-	} else {
-		if ((colon = strrchr(item, ':')) == NULL)
-			return -1;
-		hl = (size_t)(colon - item);
-		if (hl >= hostsize || memchr(item, ':', hl) != NULL)
-			return -1;
-		memcpy(host, item, hl);
-	}
-	host[hl] = '\0';
-	if (strcmp(host, "*") == 0)
-		host[0] = '\0';
-	if (xstrlcpy(port, colon + 1, portsize) != 0 || port[0] == '\0')
-		return -1;
-	return 0;
-}
-
 struct bind_ctx {
 	server *srv;
 	int tls;
+	const char *key;	/* the config key, for errors */
 	char *err;
 	size_t errlen;
 };
@@ -96,19 +67,22 @@ static int
 server_bind_one(void *arg, const char *item)
 {
 	struct bind_ctx *c = arg;
-	char host[256], port[32];
+	struct endpoint ep;
+	char why[128], port[8];
 	struct addrinfo hints, *res, *ai;
 	int rc, one = 1;
 
-	if (server_parse_listen(item, host, sizeof(host), port, sizeof(port)) != 0) {
-		snprintf(c->err, c->errlen, "bad listen address \"%.200s\" (HOST:PORT or [V6]:PORT)", item);
+	if (endpoint_parse(item, ENDPOINT_ALLOW_BARE | ENDPOINT_ALLOW_ANY, 0, &ep, why, sizeof(why)) != 0) {
+		snprintf(c->err, c->errlen, "%s: bad address \"%.200s\" (HOST:PORT or [V6]:PORT): %s",
+		    c->key, item, why);
 		return -1;
 	}
+	snprintf(port, sizeof(port), "%u", ep.port);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = ep.family;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(ep.host[0] ? ep.host : NULL, port, &hints, &res)) != 0) {
 		snprintf(c->err, c->errlen, "listen address \"%.200s\": %s", item, gai_strerror(rc));
 		return -1;
 	}
@@ -151,11 +125,12 @@ server *
 server_new(const char *listen, const char *tls_listen, char *err, size_t errlen)
 {
 	server *srv = xcalloc(1, sizeof(*srv));
-	struct bind_ctx c = { srv, 0, err, errlen };
+	struct bind_ctx c = { srv, 0, "smtpd_listen", err, errlen };
 
 	if (config_foreach_item(listen, server_bind_one, &c) != 0)
 		goto fail;
 	c.tls = 1;
+	c.key = "smtpd_tls_listen";
 	if (config_foreach_item(tls_listen, server_bind_one, &c) != 0)
 		goto fail;
 	if (srv->n == 0) {

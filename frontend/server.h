@@ -26,7 +26,4 @@ size_t server_tls_listeners(const server *srv);
 /* A session ended: release its place in the limits. */
 void server_conn_closed(server *srv, const struct sockaddr_storage *peer);
 
-/* Parse one "host:port" / "[v6]:port" / "*:port" item (tests). 0 ok. */
-int server_parse_listen(const char *item, char *host, size_t hostsize, char *port, size_t portsize);
-
 #endif

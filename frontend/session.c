@@ -6,10 +6,12 @@
  * through io.c; everything slow (crypt(3), fsync, milter verdicts) runs
  * elsewhere while the session's input waits ("busy").
  */
+#include "autoconf.h"		/* HAVE_MALLOC_TRIM, before any system header */
 #include "session.h"
 #include "session_int.h"
 #include "accounts.h"
 #include "auth.h"
+#include "auth_backoff.h"
 #include "commands.h"
 #include "config.h"
 #include "data.h"
@@ -24,6 +26,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +38,38 @@
 
 static struct session *session_list;
 static unsigned session_n;
+static unsigned session_peak;	/* most sessions at once since the heap was last trimmed */
+
+/*
+ * After a burst (at least SESSION_TRIM_BURST sessions, down to a quarter
+ * of them) give the freed heap back to the system: M_TRIM_THRESHOLD keeps
+ * 8 MiB for speed in steady traffic (main.c), which after 5,000 idle
+ * connections left the daemon at twice its resting size for good.
+ */
+#define SESSION_TRIM_BURST	256
+
+static void
+session_trim_after_burst(void)
+{
+	static int draining;	/* trimmed during this burst: once more when the last one goes */
+
+	if (session_peak >= SESSION_TRIM_BURST && session_n <= session_peak / 4) {
+		draining = 1;
+		session_peak = session_n;
+	} else if (session_n == 0 && draining) {
+		draining = 0;
+	} else {
+		return;
+	}
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
 /* Shared by all sessions: the loop is single-threaded and parsing is in place. */
 static char session_rbuf[SESSION_CARRY_MAX + 1];
 
-static void session_update(struct session *s);
 static void session_on_event(evutil_socket_t fd, short what, void *arg);
+static void session_stress_all(void);
 
 unsigned
 session_count(void)
@@ -68,19 +100,36 @@ session_format_addr(const struct sockaddr_storage *ss, char *out, size_t outsize
 
 /* --- replies */
 
-/* Queue a result's reply lines; logs refusals; honours close and flush. */
+/*
+ * The one reply writer: queue a result's reply lines (the table's, or a
+ * milter's own text), log refusals, honour close and flush.
+ */
 void
 session_send(struct session *s, const struct cmd_result *r)
 {
 	char buf[SESSION_REPLY_MAX];
-	size_t n = cmd_render(&s->cs, r, buf, sizeof(buf));
+	const char *out = buf;
+	size_t n;
+	int refusal;
 
+	if (r->text != NULL) {
+		/* only refusals carry a milter's text; mp_reply_check vetted its lines */
+		out = r->text;
+		n = strlen(out);
+		refusal = 1;
+	} else {
+		n = cmd_render(&s->cs, r, buf, sizeof(buf));
+		refusal = r->id >= 0 && reply_get(r->id)->code >= 400;
+	}
 	if (n == 0)
 		return;
-	if (r->id >= 0 && reply_get(r->id)->code >= 400)
+	if (refusal)
 		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
-		    (int)strcspn(buf, "\r"), buf);
-	io_queue(&s->io, buf, n);
+		    (int)strcspn(out, "\r\n"), out);
+	io_queue(&s->io, out, n);
+	if (r->text != NULL)
+		io_queue(&s->io, "\r\n", 2);
+	session_deadline_reset(s);	/* the client's time starts with our reply */
 	if (r->close) {
 		s->closing = 1;
 		cmd_enter(&s->cs, SS_QUIT);
@@ -104,7 +153,19 @@ session_say(struct session *s, int id, const char *arg, int close)
 	session_send(s, &r);
 }
 
-/* --- AUTH */
+void
+session_say_text(struct session *s, const char *text, int close)
+{
+	struct cmd_result r;
+
+	cmd_result_init(&r);
+	r.text = text;
+	r.close = close;
+	r.flush = 1;
+	session_send(s, &r);
+}
+
+/* --- AUTH: admitted by the backoff (auth_backoff.h), then checked, then answered at once */
 
 static void
 session_auth_finish(struct session *s, int verdict)
@@ -117,14 +178,16 @@ session_auth_finish(struct session *s, int verdict)
 	session_resume(s);
 }
 
+/* The attempt's check is over (or will never run): the backoff learns its outcome. */
 static void
-session_on_auth_timer(evutil_socket_t fd, short what, void *arg)
+session_auth_done(struct session *s, int outcome)
 {
-	struct session *s = arg;
-
-	(void)fd;
-	(void)what;
-	session_auth_finish(s, s->held_verdict);
+	if (s->attempt == NULL)
+		return;
+	auth_backoff_done(s->d->backoff, s->attempt, outcome, smtpd_mono_ms());
+	explicit_bzero(s->attempt, sizeof(*s->attempt));
+	free(s->attempt);
+	s->attempt = NULL;
 }
 
 static void
@@ -132,54 +195,93 @@ session_on_auth(void *arg, int verdict)
 {
 	struct session *s = arg;
 	const char *user = s->cs.auth_user ? s->cs.auth_user : "";
-	char kip[INET6_ADDRSTRLEN + 8], kuser[AUTH_NAME_MAX + 8];
-	uint64_t now = smtpd_mono_ms(), d1, d2, delay;
+	unsigned long long wait = s->attempt ? (unsigned long long)s->attempt->wait_ms : 0;
 
 	s->auth_pending = 0;
-	snprintf(kip, sizeof(kip), "ip:%s", s->addr);
-	snprintf(kuser, sizeof(kuser), "user:%s", user);
 	switch (verdict) {
 	case ACCOUNTS_OK:
-		log_info("sess=%s auth ok user=%s client=%s", s->cs.log_id, user, s->addr);
-		auth_backoff_clear(s->d->backoff, kuser);
+		log_info("sess=%s auth ok user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_OK);
 		break;
 	case ACCOUNTS_BAD_CREDENTIALS:
-		/* The delay grows with the failures before this one, per address and per name. */
-		d1 = auth_backoff_delay(s->d->backoff, kip, now);
-		d2 = auth_backoff_delay(s->d->backoff, kuser, now);
-		delay = d1 > d2 ? d1 : d2;
-		auth_backoff_fail(s->d->backoff, kip, now);
-		auth_backoff_fail(s->d->backoff, kuser, now);
-		log_info("sess=%s auth failed user=%s client=%s delay=%llums", s->cs.log_id, user,
-		    s->addr, (unsigned long long)delay);
-		if (delay > 0) {
-			struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
-			if (s->timer == NULL)
-				s->timer = evtimer_new(s->d->base, session_on_auth_timer, s);
-			s->held_verdict = verdict;
-			evtimer_add(s->timer, &tv);
-			return;
-		}
+		log_info("sess=%s auth failed user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_FAILED);
 		break;
 	case ACCOUNTS_BLOCKED:
-		log_info("sess=%s auth blocked user=%s client=%s", s->cs.log_id, user, s->addr);
+		log_info("sess=%s auth blocked user=%s client=%s wait=%llums", s->cs.log_id, user,
+		    s->addr, wait);
+		session_auth_done(s, AUTH_OUTCOME_NONE);
 		break;
 	default:
 		log_warnx("sess=%s auth error user=%s client=%s", s->cs.log_id, user, s->addr);
+		session_auth_done(s, AUTH_OUTCOME_NONE);
 		break;
 	}
 	session_auth_finish(s, verdict);
 }
 
+/* The attempt's start time has come: hand the credentials to the crypt(3) pool. */
 static void
-session_auth_submit(struct session *s)
+session_auth_check(struct session *s)
 {
-	s->busy = 1;
 	s->auth_pending = 1;
 	auth_pool_submit(s->d->auth, s->cs.creds, session_on_auth, s);
 	explicit_bzero(s->cs.creds, sizeof(*s->cs.creds));
 	free(s->cs.creds);
 	s->cs.creds = NULL;
+}
+
+static void
+session_on_auth_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->closing || s->dead || s->cs.creds == NULL) {
+		/* Told to go away meanwhile (SIGTERM): nothing to check. */
+		session_auth_done(s, AUTH_OUTCOME_NONE);
+		s->busy = 0;
+		session_update(s);
+		return;
+	}
+	session_auth_check(s);
+}
+
+/*
+ * Credentials decoded. The backoff says when they may be checked; the
+ * wait comes before the check, never between the check and the answer,
+ * so no answer comes sooner for being right.
+ */
+static void
+session_auth_submit(struct session *s)
+{
+	const char *user = s->cs.auth_user ? s->cs.auth_user : "";
+	struct timeval tv;
+
+	s->busy = 1;
+	s->attempt = xmalloc(sizeof(*s->attempt));
+	auth_attempt_init(s->attempt, s->addr, s->cs.creds->user);
+	if (auth_backoff_admit(s->d->backoff, s->attempt, smtpd_mono_ms()) != 0) {
+		/* Too many attempts pending for this address, network or account: no check at all. */
+		log_info("sess=%s auth refused user=%s client=%s: too many attempts pending",
+		    s->cs.log_id, user, s->addr);
+		free(s->attempt);
+		s->attempt = NULL;
+		session_auth_finish(s, ACCOUNTS_ERROR);
+		return;
+	}
+	if (s->attempt->wait_ms == 0) {
+		session_auth_check(s);
+		return;
+	}
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->d->base, session_on_auth_timer, s);
+	tv.tv_sec = (time_t)(s->attempt->wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)(s->attempt->wait_ms % 1000) * 1000;
+	evtimer_add(s->timer, &tv);
 }
 
 /* --- command results */
@@ -194,6 +296,7 @@ session_result(struct session *s, struct cmd_result *r)
 		session_send(s, r);
 		/* The handshake starts once the 220 is out; pipelined plaintext is dropped. */
 		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
+		session_deadline_reset(s);
 		s->hs_want = 0;
 		return;
 	case ACT_AUTH_VERIFY:
@@ -347,6 +450,7 @@ session_drive(struct session *s, int readable)
 		n = io_read(&s->io, session_rbuf + len, SESSION_CARRY_MAX - len);
 		if (n > 0) {
 			len += (size_t)n;
+			session_deadline_credit(s, (size_t)n);
 		} else if (n == IO_WANT_WRITE) {
 			s->read_wants_write = 1;
 		} else if (n != IO_AGAIN) {
@@ -411,6 +515,7 @@ session_handshake(struct session *s)
 	log_info("sess=%s client=%s tls=%s cipher=%s", s->cs.log_id, s->addr,
 	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
 	cmd_tls_started(&s->cs);
+	session_deadline_reset(s);	/* for the EHLO that must follow */
 	if (s->implicit_tls)
 		session_milter_start(s);	/* the banner, once the milters saw the connection */
 	/* Data the client sent right after its Finished may already sit in GnuTLS. */
@@ -436,10 +541,13 @@ session_free(struct session *s)
 		spool_cancel(s->d->spool, s);
 	if (s->auth_pending)
 		auth_pool_cancel(s->d->auth, s);
+	session_auth_done(s, AUTH_OUTCOME_NONE);	/* left while waiting or checking */
 	session_milter_free(s);
 	free(s->held);
 	if (s->timer)
 		event_free(s->timer);
+	if (s->deadline_ev)
+		event_free(s->deadline_ev);
 	event_free(s->ev);
 	log_info("sess=%s disconnect client=%s messages=%u seconds=%llu", s->cs.log_id, s->addr,
 	    s->nmsgs, (unsigned long long)((smtpd_mono_ms() - s->started_ms) / 1000));
@@ -447,19 +555,18 @@ session_free(struct session *s)
 	cmd_session_free(&s->cs);
 	free(s->carry);
 	server_conn_closed(s->d->srv, &s->peer);
+	session_stress_check(s->d, session_n);
+	session_trim_after_burst();
 	if (s->d->shutting_down && session_n == 0)
 		event_base_loopexit(s->d->base, NULL);
 	free(s);
 }
 
 /* Register the interest the session has now; free it when it is over. */
-static void
+void
 session_update(struct session *s)
 {
 	short want = 0;
-	unsigned timeout;
-	int rearm = 0;
-	struct timeval tv;
 
 	if (!s->dead && s->d->shutting_down && session_idle(s))
 		session_say(s, R_SHUTDOWN, NULL, 1);
@@ -500,13 +607,8 @@ session_update(struct session *s)
 	    io_pending_out(&s->io) <= SESSION_OUT_HIGH) {
 		want |= s->read_wants_write ? EV_WRITE : EV_READ;
 	}
-	timeout = (s->cs.state == SS_DATA || s->bdat_active) ? s->d->cfg->smtpd_data_timeout :
-	    s->d->cfg->smtpd_command_timeout;
 	if (!s->busy) {
 		s->busy_woken = 0;
-		/* The client's time starts with our reply, not before our work. */
-		rearm = s->busy_kept;
-		s->busy_kept = 0;
 	} else if (want == 0 && !s->closing && !s->held_input && !s->busy_woken &&
 	    s->ev_flags == EV_READ) {
 		/*
@@ -517,38 +619,35 @@ session_update(struct session *s)
 		 * its input waits in the kernel as before.
 		 */
 		want = EV_READ;
-		timeout = s->ev_timeout;
-		s->busy_kept = 1;
 	}
-	if (want == s->ev_flags && timeout == s->ev_timeout && !rearm)
+	session_deadline_update(s);
+	if (want == s->ev_flags)
 		goto pending_tls;
-	tv.tv_sec = timeout ? (time_t)timeout : 1;
-	tv.tv_usec = 0;
-	if (want == s->ev_flags && want != 0) {
-		/* Only the timeout changes (or restarts): rescheduled, the epoll registration stays. */
-		s->ev_timeout = timeout;
-		event_add(s->ev, &tv);
-		goto pending_tls;
-	}
 	event_del(s->ev);
 	s->ev_flags = want;
-	s->ev_timeout = timeout;
 	if (want == 0)
 		return;		/* waiting for our own work, not for the client */
+	/* No timeout here: the client's deadline is its own timer (session_deadline.c). */
 	event_assign(s->ev, s->d->base, s->io.fd, want | EV_PERSIST, session_on_event, s);
-	event_add(s->ev, &tv);
+	event_add(s->ev, NULL);
 pending_tls:
 	if ((want & EV_READ) && !s->busy && io_pending_in(&s->io) > 0)
 		event_active(s->ev, EV_READ, 0);
 }
 
-static void
+void
 session_timeout(struct session *s)
 {
 	int data = s->cs.state == SS_DATA || s->bdat_active;
 
-	if (s->closing || io_pending_out(&s->io) > 0 || s->cs.state == SS_TLS_HANDSHAKE) {
-		/* The client does not read or does not finish the handshake: just drop it. */
+	if (s->cs.state == SS_TLS_HANDSHAKE) {
+		log_info("sess=%s client=%s TLS handshake not done in time, dropped",
+		    s->cs.log_id, s->addr);
+		s->dead = 1;
+		return;
+	}
+	if (s->closing || io_pending_out(&s->io) > 0) {
+		/* The client does not read: just drop it. */
 		log_info("sess=%s client=%s timeout, dropped", s->cs.log_id, s->addr);
 		s->dead = 1;
 		return;
@@ -570,8 +669,6 @@ session_on_event(evutil_socket_t fd, short what, void *arg)
 		/* Read interest kept while busy (session_update): nothing to do yet. */
 		if (what & EV_READ)
 			s->busy_woken = 1;
-	} else if (what & EV_TIMEOUT) {
-		session_timeout(s);
 	} else if (s->cs.state == SS_TLS_HANDSHAKE) {
 		if (io_pending_out(&s->io) == 0)
 			session_handshake(s);
@@ -613,13 +710,30 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 		session_list->prev = s;
 	session_list = s;
 	session_n++;
+	if (session_n > session_peak)
+		session_peak = session_n;
 	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
 	    implicit_tls ? " tls=implicit" : "");
-	if (implicit_tls)
+	if (session_stress_check(d, session_n))
+		session_stress_all();
+	if (implicit_tls) {
 		cmd_enter(&s->cs, SS_TLS_HANDSHAKE);
-	else
+		session_deadline_reset(s);
+	} else {
 		session_milter_start(s);
+	}
 	session_update(s);
+}
+
+/* Stress mode began: every client's deadline is cut (session_deadline.c). */
+static void
+session_stress_all(void)
+{
+	struct session *s;
+
+	for (s = session_list; s; s = s->next)
+		if (!s->dead)
+			session_deadline_cut(s);
 }
 
 void

@@ -12,12 +12,13 @@
 #include "commands.h"
 #include "data.h"
 #include "io.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "spool.h"
 #include "uuid.h"
 
 struct smtpd;
 struct event;
+struct auth_attempt;
 
 #define SESSION_READ_CHUNK	(64 * 1024)
 #define SESSION_CARRY_MAX	(SESSION_READ_CHUNK + CMD_AUTH_LINE_MAX)
@@ -30,10 +31,13 @@ struct session {
 	struct io io;
 	struct event *ev;		/* the socket: read and/or write interest, idle timeout */
 	short ev_flags;			/* interest currently registered */
-	unsigned ev_timeout;
 	int busy_woken;			/* the client sent while we were busy: read interest dropped */
-	int busy_kept;			/* read interest kept while busy: re-arm the timeout after */
-	struct event *timer;		/* AUTH failure delay; created on first use */
+	struct event *deadline_ev;	/* the client's deadline (session_deadline.c); made on first use */
+	uint64_t deadline_ms;		/* monotonic; 0: none yet */
+	uint64_t deadline_armed_ms;	/* what deadline_ev is set for; 0: not set */
+	uint64_t paused_ms;		/* our own work began then: the client's clock stands still */
+	struct event *timer;		/* AUTH: the wait before the check; created on first use */
+	struct auth_attempt *attempt;	/* AUTH admitted by the backoff, outcome not known yet */
 	char *carry;			/* input not yet processed */
 	size_t carry_len;
 	unsigned discarding : 1;	/* skipping an over-long command line to its LF */
@@ -47,7 +51,6 @@ struct session {
 	unsigned committing : 1;	/* a spool commit carries our callback */
 	unsigned auth_pending : 1;	/* an auth_pool job carries our callback */
 	short hs_want;			/* TLS handshake: EV_READ or EV_WRITE */
-	int held_verdict;		/* AUTH verdict waiting out the failure delay */
 	struct data_scan scan;
 	spool_file *sf;
 	uint64_t bdat_left;
@@ -69,10 +72,27 @@ struct session {
 	struct session *prev, *next;
 };
 
-/* session.c: queue a result's reply (logs refusals, honours close/flush); one reply line; go on after a slow step. */
+/*
+ * session.c: session_send is the one reply writer (the table's lines or a
+ * milter's text; logs refusals, honours close/flush); session_say and
+ * session_say_text build the result for one table row or one milter reply
+ * and flush it; session_resume goes on after a slow step.
+ */
 void session_send(struct session *s, const struct cmd_result *r);
 void session_say(struct session *s, int id, const char *arg, int close);
+void session_say_text(struct session *s, const char *text, int close);
 void session_resume(struct session *s);
+/* session.c: register the interest the session has now (frees it when over); the client's time ran out. */
+void session_update(struct session *s);
+void session_timeout(struct session *s);
+
+/* session_deadline.c: the client's deadline and stress mode. */
+void session_deadline_reset(struct session *s);
+void session_deadline_credit(struct session *s, size_t n);
+void session_deadline_update(struct session *s);
+void session_deadline_cut(struct session *s);
+int session_stress_check(struct smtpd *d, unsigned nsessions);
+int session_stressed(void);
 
 /* session_msg.c: the transaction's spool file and its bytes. */
 struct spool_envelope;
@@ -93,9 +113,8 @@ void session_milter_body(struct session *s, const char *p, size_t n);
 void session_milter_eom(struct session *s);
 void session_milter_tx_end(struct session *s);
 void session_milter_free(struct session *s);
-void session_reply_text(struct session *s, const char *text, int close);
 
-/* session_mods.c: rewrite the spool file with the milters' edits. 0 ok, -1 failed (logged). */
+/* session_msg.c: the milters' edits into a new spool file (spool_edit.c). 0 ok, -1 failed (logged). */
 int session_apply_mods(struct session *s, const struct mc_mods *m, uint64_t *size);
 
 #endif

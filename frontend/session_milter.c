@@ -11,7 +11,7 @@
 #include "session_int.h"
 #include "commands.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "reply.h"
 #include "smtpd.h"
 #include "spool.h"
@@ -21,25 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* Queue a milter's reply (CRLF-separated lines, no final CRLF) as it is, and flush. */
-void
-session_reply_text(struct session *s, const char *text, int close)
-{
-	int rc;
-
-	log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
-	    (int)strcspn(text, "\r\n"), text);
-	io_queue(&s->io, text, strlen(text));
-	io_queue(&s->io, "\r\n", 2);
-	if (close) {
-		s->closing = 1;
-		cmd_enter(&s->cs, SS_QUIT);
-	}
-	rc = io_flush(&s->io);
-	if (rc < 0 && rc != IO_AGAIN)
-		s->dead = 1;
-}
 
 /* Hold r (copied) until the milters' verdict on stage. */
 static void
@@ -90,7 +71,7 @@ session_milter_refused_connect(struct session *s, const char *reply, int close)
 		s->cs.refused = 1;
 		log_info("sess=%s refused at connect: only QUIT is served", s->cs.log_id);
 	}
-	session_reply_text(s, text, close);
+	session_say_text(s, text, close);
 	free(text);
 }
 
@@ -129,7 +110,7 @@ session_milter_refused(struct session *s, int stage, const struct mc_verdict *v)
 	default:
 		break;
 	}
-	session_reply_text(s, reply, close);
+	session_say_text(s, reply, close);
 }
 
 /* The verdict at end of data: queue (after the edits), discard, or refuse. */
@@ -172,7 +153,7 @@ session_milter_eom_verdict(struct session *s, const struct mc_verdict *v)
 	cmd_tx_reset(&s->cs);
 	close = v->close || v->action == MC_CLOSE;
 	reply = session_refusal_text(v, buf, sizeof(buf), &close);
-	session_reply_text(s, reply, close);
+	session_say_text(s, reply, close);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "smtpd.h"
 #include "spool.h"
+#include "spool_edit.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -79,6 +80,22 @@ session_envelope(struct session *s, struct spool_envelope *env_out)
 	env.rcpts = s->cs.rcpts;
 	env.nrcpts = s->cs.nrcpts;
 	*env_out = env;
+}
+
+int
+session_apply_mods(struct session *s, const struct mc_mods *m, uint64_t *size)
+{
+	struct spool_envelope env;
+	spool_file *out;
+	char tag[96];
+
+	session_envelope(s, &env);
+	snprintf(tag, sizeof(tag), "sess=%s id=%s", s->cs.log_id, s->msg_id);
+	if (spool_edit_apply(s->d->spool, s->sf, &env, m, tag, &out, size) != 0)
+		return -1;
+	spool_file_abort(s->sf);
+	s->sf = out;
+	return 0;
 }
 
 /* Start the message: new id (milters: given at MAIL), tmp file with the envelope. 0 ok, -1 failed. */
@@ -218,7 +235,7 @@ session_chunk_end(struct session *s)
 		char *reply = s->mc_reply;
 		s->mc_reply = NULL;
 		s->cs.bdat_discard = CMD_NO_REPLY;
-		session_reply_text(s, reply, 0);
+		session_say_text(s, reply, 0);
 		free(reply);
 		return;
 	}

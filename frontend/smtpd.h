@@ -37,7 +37,7 @@ struct smtpd {
 	uint64_t sessions_total;	/* for session ids */
 };
 
-/* Milliseconds of the real-time clock (arrival times) and a monotonic one (backoff). */
+/* smtpd_clock.c: milliseconds of the real-time clock (arrival times) and a monotonic one (backoff). */
 uint64_t smtpd_now_ms(void);
 uint64_t smtpd_mono_ms(void);
 

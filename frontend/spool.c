@@ -23,6 +23,7 @@
 #endif
 #include "spool.h"
 #include "log.h"
+#include "wakeup.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -43,6 +44,16 @@
 #define SPOOL_POOL_MAX	64	/* files created ahead by the worker */
 #define SPOOL_POOL_LOW	32	/* refill below this */
 #define SPOOL_NAME_MAX	32
+/*
+ * When the file system refuses new files (no space, no inodes, no file
+ * descriptors), the worker retries the pool after a wait that doubles from
+ * SPOOL_RETRY_MIN_MS to SPOOL_RETRY_MAX_MS, and the warning is written at
+ * most once per SPOOL_WARN_EVERY_MS with the count of failures in between:
+ * retrying at once made a busy loop of millions of identical lines.
+ */
+#define SPOOL_RETRY_MIN_MS	250
+#define SPOOL_RETRY_MAX_MS	30000
+#define SPOOL_WARN_EVERY_MS	10000
 
 struct spool_blank {
 	int fd;
@@ -82,7 +93,13 @@ struct spool {
 	unsigned long seq;			/* for pool file names */
 	int named;				/* no O_TMPFILE here: named tmp files */
 	int stop;
-	struct event *ev_done;
+	/* Creating files fails: back off, warn rarely, say when it works again. */
+	uint64_t fill_retry_ms;			/* no pool refill before this (monotonic) */
+	unsigned fill_backoff_ms;		/* next wait after a failed refill; 0: none failed */
+	unsigned long create_failures;		/* since the last success */
+	unsigned long warn_held;		/* failures not logged since the last warning */
+	uint64_t warn_ms;			/* when the last warning was logged */
+	wakeup *wake;		/* the worker -> the loop: finished batches */
 	/*
 	 * Syncs are numbered from 1. sync_started: the last one begun;
 	 * sync_done: the last one that succeeded; sync_req: the number an
@@ -250,7 +267,63 @@ spool_commit_batch(spool *sp, spool_file *batch)
 	}
 }
 
-/* Create one empty file in tmp/; -1 on failure (logged). */
+static uint64_t
+spool_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Count a failed create; log it unless one was logged within SPOOL_WARN_EVERY_MS. */
+static void
+spool_create_failed(spool *sp, int err)
+{
+	uint64_t now = spool_mono_ms();
+	unsigned long held = 0;
+	int say;
+
+	pthread_mutex_lock(&sp->mu);
+	sp->create_failures++;
+	say = sp->warn_ms == 0 || now - sp->warn_ms >= SPOOL_WARN_EVERY_MS;
+	if (say) {
+		held = sp->warn_held;
+		sp->warn_held = 0;
+		sp->warn_ms = now;
+	} else {
+		sp->warn_held++;
+	}
+	pthread_mutex_unlock(&sp->mu);
+	if (!say)
+		return;
+	errno = err;
+	if (held > 0)
+		log_warn("spool: create in %s/tmp (%lu more failure(s) not logged)", sp->dir, held);
+	else
+		log_warn("spool: create in %s/tmp", sp->dir);
+}
+
+/* A create worked: after failures, say so once. */
+static void
+spool_create_worked(spool *sp)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&sp->mu);
+	n = sp->create_failures;
+	sp->create_failures = 0;
+	sp->warn_held = 0;
+	sp->warn_ms = 0;
+	sp->fill_backoff_ms = 0;
+	sp->fill_retry_ms = 0;
+	pthread_mutex_unlock(&sp->mu);
+	if (n > 0)
+		log_info("spool: files can be created in %s/tmp again, after %lu failure(s)",
+		    sp->dir, n);
+}
+
+/* Create one empty file in tmp/; -1 on failure (logged, rate-limited). */
 static int
 spool_create_blank(spool *sp, struct spool_blank *b)
 {
@@ -259,19 +332,19 @@ spool_create_blank(spool *sp, struct spool_blank *b)
 	if (!sp->named) {
 		b->name[0] = '\0';
 		b->fd = openat(sp->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
-		if (b->fd < 0)
-			log_warn("spool: create in %s/tmp", sp->dir);
-		return b->fd < 0 ? -1 : 0;
+	} else {
+		pthread_mutex_lock(&sp->mu);
+		n = ++sp->seq;
+		pthread_mutex_unlock(&sp->mu);
+		snprintf(b->name, sizeof(b->name), "p.%ld.%lu", (long)getpid(), n);
+		b->fd = openat(sp->tmpfd, b->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	}
-	pthread_mutex_lock(&sp->mu);
-	n = ++sp->seq;
-	pthread_mutex_unlock(&sp->mu);
-	snprintf(b->name, sizeof(b->name), "p.%ld.%lu", (long)getpid(), n);
-	b->fd = openat(sp->tmpfd, b->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (b->fd < 0) {
-		log_warn("spool: create %s/tmp/%s", sp->dir, b->name);
+		spool_create_failed(sp, errno);
 		return -1;
 	}
+	if (sp->create_failures > 0)	/* read unlocked: a stale 0 only delays the line */
+		spool_create_worked(sp);
 	return 0;
 }
 
@@ -288,8 +361,16 @@ spool_pool_fill(spool *sp)
 			return;
 		}
 		pthread_mutex_unlock(&sp->mu);
-		if (spool_create_blank(sp, &b) != 0)
+		if (spool_create_blank(sp, &b) != 0) {
+			/* Not again at once: the next try waits, longer each time. */
+			pthread_mutex_lock(&sp->mu);
+			sp->fill_backoff_ms = sp->fill_backoff_ms == 0 ? SPOOL_RETRY_MIN_MS :
+			    sp->fill_backoff_ms >= SPOOL_RETRY_MAX_MS / 2 ? SPOOL_RETRY_MAX_MS :
+			    sp->fill_backoff_ms * 2;
+			sp->fill_retry_ms = spool_mono_ms() + sp->fill_backoff_ms;
+			pthread_mutex_unlock(&sp->mu);
 			return;
+		}
 		pthread_mutex_lock(&sp->mu);
 		if (sp->npool < SPOOL_POOL_MAX) {
 			sp->pool[sp->npool++] = b;
@@ -313,9 +394,21 @@ spool_worker(void *arg)
 
 	pthread_mutex_lock(&sp->mu);
 	for (;;) {
-		while (sp->pending == NULL && !sp->stop && sp->npool >= SPOOL_POOL_LOW &&
-		    sp->sync_req <= sp->sync_started)
-			pthread_cond_wait(&sp->cv, &sp->mu);
+		while (sp->pending == NULL && !sp->stop && sp->sync_req <= sp->sync_started) {
+			uint64_t now;
+			struct timespec until;
+
+			if (sp->npool >= SPOOL_POOL_LOW) {
+				pthread_cond_wait(&sp->cv, &sp->mu);
+				continue;
+			}
+			if ((now = spool_mono_ms()) >= sp->fill_retry_ms)
+				break;		/* refill now */
+			/* A refill failed: wait for work or for the retry time (cv runs on CLOCK_MONOTONIC). */
+			until.tv_sec = (time_t)(sp->fill_retry_ms / 1000);
+			until.tv_nsec = (long)(sp->fill_retry_ms % 1000) * 1000000;
+			pthread_cond_timedwait(&sp->cv, &sp->mu, &until);
+		}
 		if (sp->pending == NULL && sp->stop)
 			break;
 		if (sp->pending == NULL && sp->sync_req > sp->sync_started) {
@@ -351,7 +444,7 @@ spool_worker(void *arg)
 			sp->ncommits++;
 		last->next = sp->finished;
 		sp->finished = batch;
-		event_active(sp->ev_done, EV_READ, 0);
+		wakeup_signal(sp->wake);
 	}
 	pthread_mutex_unlock(&sp->mu);
 	return NULL;
@@ -359,13 +452,11 @@ spool_worker(void *arg)
 
 /* Loop thread: deliver the results of finished batches. */
 static void
-spool_on_done(evutil_socket_t fd, short what, void *arg)
+spool_on_done(void *arg)
 {
 	spool *sp = arg;
 	spool_file *list, *f;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&sp->mu);
 	list = sp->finished;
 	sp->finished = NULL;
@@ -464,12 +555,19 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 	spool_clean_tmp(sp);
 	sp->named = !spool_tmpfile_works(sp);
 	pthread_mutex_init(&sp->mu, NULL);
-	pthread_cond_init(&sp->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&sp->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	sp->pending_tail = &sp->pending;
-	sp->ev_done = event_new(base, -1, 0, spool_on_done, sp);
+	sp->wake = wakeup_new(base, "spool", spool_on_done, sp);
 	if (pthread_create(&sp->worker, NULL, spool_worker, sp) != 0) {
 		snprintf(err, errlen, "spool: cannot start the commit thread");
-		event_free(sp->ev_done);
+		wakeup_free(sp->wake);
 		pthread_cond_destroy(&sp->cv);
 		pthread_mutex_destroy(&sp->mu);
 		goto fail;
@@ -495,7 +593,7 @@ spool_close(spool *sp)
 	pthread_cond_signal(&sp->cv);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sp->worker, NULL);
-	spool_on_done(-1, 0, sp);	/* results of the last batch */
+	spool_on_done(sp);	/* results of the last batch */
 	while (sp->npool > 0) {
 		struct spool_blank *b = &sp->pool[--sp->npool];
 		close(b->fd);
@@ -509,7 +607,7 @@ spool_close(spool *sp)
 		    (double)sp->ncommits / (double)sp->nbatches,
 		    (double)sp->busy_us / 1000.0 / (double)sp->nbatches,
 		    (unsigned long long)sp->nsyncs, (unsigned long long)sp->ncovered);
-	event_free(sp->ev_done);
+	wakeup_free(sp->wake);
 	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->mu);
 	close(sp->tmpfd);

@@ -5,8 +5,8 @@
  * committing it syncs the data, links it as SPOOL/new/<id> and fsyncs
  * new/, all on one worker thread that batches every commit pending at the
  * time (one syncfs and one directory fsync per batch). The caller hears
- * back on the event loop and only then may say 250. File format: README
- * "Spool format".
+ * back on the event loop and only then may say 250. File format:
+ * doc/postern-spool.5.
  */
 #ifndef POSTERN_SPOOL_H
 #define POSTERN_SPOOL_H
@@ -43,7 +43,7 @@ struct spool_envelope {
 /*
  * Open (creating tmp/ and new/ when missing) and start the commit worker.
  * Stale tmp/ files of an earlier run are removed. NULL with err on failure.
- * base: where commit results are delivered (evthread_use_pthreads() first).
+ * base: where commit results are delivered (frontend/wakeup.c).
  */
 spool *spool_open(struct event_base *base, const char *dir, char *err, size_t errlen);
 /* Wait for the commits in flight (their callbacks run), stop the worker, free. */

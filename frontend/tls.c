@@ -13,11 +13,16 @@
 #include "xalloc.h"
 
 /*
- * TLS 1.2 and 1.3 only: everything older is disabled. NORMAL keeps the
- * library's (and Debian's system-wide config's) cipher choices, which are
- * reviewed upstream; we only cut the protocol versions.
+ * TLS 1.2 and 1.3 only, and in TLS 1.2 only forward-secret key exchange
+ * (ECDHE, DHE) with AEAD ciphers: a static-RSA session can be decrypted by
+ * whoever later gets the key, and the CBC suites are the ones padding
+ * oracles (Lucky13 and kin) attack. Every client of the last decade
+ * offers one of these; smtpd_tls_priority widens the set for the others.
  */
-#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:" \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-CCM:+AES-128-CCM:" \
+	"-MAC-ALL:+AEAD"
 
 /*
  * One loaded certificate/key pair. A session keeps a reference to the pair
@@ -203,6 +208,25 @@ tls_server_new(const char *cert_file, const char *key_file, char *err, size_t er
 		return NULL;
 	}
 	return srv;
+}
+
+int
+tls_server_set_priority(tls_server *srv, const char *prio, char *err, size_t errlen)
+{
+	gnutls_priority_t p;
+	const char *where = NULL;
+	int ret;
+
+	if (prio == NULL || *prio == '\0')
+		prio = TLS_PRIORITIES;
+	if ((ret = gnutls_priority_init(&p, prio, &where)) < 0) {
+		snprintf(err, errlen, "smtpd_tls_priority \"%.200s\": %s at \"%.64s\"", prio,
+		    gnutls_strerror(ret), where ? where : "?");
+		return -1;
+	}
+	gnutls_priority_deinit(srv->prio);
+	srv->prio = p;
+	return 0;
 }
 
 int

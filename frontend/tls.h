@@ -19,6 +19,12 @@ enum tls_status {
 /* Load cert/key (PEM). NULL with a reason in err naming the file. TLS 1.2 and 1.3 only. */
 tls_server *tls_server_new(const char *cert_file, const char *key_file, char *err, size_t errlen);
 /*
+ * Replace the GnuTLS priority string (smtpd_tls_priority; NULL or "": the
+ * built-in forward-secret AEAD set). Before the first connection only.
+ * 0, or -1 with a reason in err (the old one kept).
+ */
+int tls_server_set_priority(tls_server *srv, const char *prio, char *err, size_t errlen);
+/*
  * SIGHUP: reload the files; sessions already running keep the old
  * credentials (refcounted), new ones get the new. 0 ok, -1 with err (old kept).
  */

@@ -1,11 +1,13 @@
 /* accounts.c - accounts file parser and crypt(3) password checks. */
 #include "accounts.h"
 #include "addr.h"
+#include "crypt_cost.h"
 #include "xalloc.h"
 
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ struct account {
 struct accounts {
 	struct account *v;	/* sorted by name for bsearch */
 	size_t n;
+	const char *dummy;	/* checked for unknown names: the dearest hash of v, NULL: default */
 };
 
 /* Hash prefixes of the algorithms we accept; anything else (plain text, DES, MD5) is refused. */
@@ -34,8 +37,8 @@ static const char *const accounts_hash_prefixes[] = {
 	"$y$", "$gy$", "$7$", "$2b$", "$2y$", "$6$", "$5$", NULL
 };
 
-/* A yescrypt hash of a random string: an unknown user costs as much as a known one. */
-static const char accounts_dummy_hash[] =
+/* With no account to copy: a yescrypt hash (libxcrypt's default setting) of a random string. */
+static const char accounts_default_dummy[] =
     "$y$j9T$Bga7mc0MaSAODU5EqYG6C0$F7ug7DaYT8ZSfnX7koOq/vuoEayNBYILZBY9B1UFm0D";
 
 static int
@@ -175,6 +178,29 @@ accounts_cmp(const void *a, const void *b)
 	return strcmp(((const struct account *)a)->name, ((const struct account *)b)->name);
 }
 
+/*
+ * An unknown name is checked against the hash of the table that costs
+ * most to check (its very scheme and parameters, so the same crypt work):
+ * otherwise a table of fast hashes (SHA-crypt, low-cost bcrypt) answers
+ * unknown names measurably slower or faster than real ones. Accounts with
+ * cheaper hashes than the dearest still answer faster (README: use one
+ * scheme for all).
+ */
+static void
+accounts_pick_dummy(accounts *a)
+{
+	uint64_t best = 0, c;
+	size_t i;
+
+	a->dummy = NULL;
+	for (i = 0; i < a->n; i++) {
+		if ((c = crypt_cost_ns(a->v[i].hash)) > best) {
+			best = c;
+			a->dummy = a->v[i].hash;
+		}
+	}
+}
+
 accounts *
 accounts_parse(const char *name, const char *data, size_t len, char *err, size_t errlen)
 {
@@ -232,6 +258,7 @@ accounts_parse(const char *name, const char *data, size_t len, char *err, size_t
 			goto fail;
 		}
 	}
+	accounts_pick_dummy(a);
 	return a;
 fail:
 	accounts_free(a);
@@ -303,6 +330,12 @@ accounts_find(const accounts *a, const char *name)
 }
 
 const char *
+accounts_dummy_hash(const accounts *a)
+{
+	return a != NULL && a->dummy != NULL ? a->dummy : accounts_default_dummy;
+}
+
+const char *
 account_name(const account *acct)
 {
 	return acct->name;
@@ -331,7 +364,7 @@ accounts_verify(const accounts *a, const char *name, const char *password)
 {
 	const account *acct = accounts_find(a, name);
 	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
-	const char *hash = acct ? acct->hash : accounts_dummy_hash;
+	const char *hash = acct ? acct->hash : accounts_dummy_hash(a);
 	const char *out;
 	enum accounts_verdict v;
 

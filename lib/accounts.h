@@ -32,6 +32,12 @@ int account_blocked(const account *acct);
  * Check a password with crypt(3). Slow on purpose (yescrypt, bcrypt): call it
  * off the event loop. An unknown name costs the same as a wrong password.
  */
+/*
+ * What accounts_verify() checks an unknown name against: the hash of the
+ * table that costs most to check (lib/crypt_cost.c), or a yescrypt hash
+ * when the table is empty.
+ */
+const char *accounts_dummy_hash(const accounts *a);
 enum accounts_verdict accounts_verify(const accounts *a, const char *name, const char *password);
 
 /* May this account use local@domain in MAIL FROM? Domains compare case-insensitively, IDN in A-labels. */

@@ -12,7 +12,8 @@
 
 #define CONFIG_LINE_MAX	8192
 
-enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_DURATION, CT_SIZE, CT_ENUM };
+enum config_type { CT_STR, CT_BOOL, CT_TRIBOOL, CT_UINT, CT_PERCENT, CT_DURATION, CT_SIZE, CT_ENUM,
+	CT_MODE };
 
 struct config_key {
 	const char *name;
@@ -25,7 +26,7 @@ struct config_key {
 #define K(n, t, d) { #n, t, offsetof(postern_config, n), d, NULL }
 #define E(n, d, c) { #n, CT_ENUM, offsetof(postern_config, n), d, c }
 
-/* Order is the order of `-n` output; defaults match the README. */
+/* Order is the order of `-n` output; doc/postern.conf.5 documents each key (test_config_doc). */
 static const struct config_key config_keys[] = {
 	E(log, "stderr", "stderr|syslog"),
 	K(smtpd_listen, CT_STR, "127.0.0.1:2525"),
@@ -33,6 +34,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_hostname, CT_STR, ""),
 	K(smtpd_tls_cert_file, CT_STR, ""),
 	K(smtpd_tls_key_file, CT_STR, ""),
+	K(smtpd_tls_priority, CT_STR, ""),
 	K(smtpd_require_tls, CT_TRIBOOL, ""),
 	K(smtpd_tls_ask_ccert, CT_BOOL, "no"),
 	K(smtpd_require_auth, CT_BOOL, "yes"),
@@ -44,18 +46,26 @@ static const struct config_key config_keys[] = {
 	K(message_size_limit, CT_SIZE, "26214400"),
 	K(smtpd_command_timeout, CT_DURATION, "300s"),
 	K(smtpd_data_timeout, CT_DURATION, "600s"),
+	K(smtpd_min_data_rate, CT_UINT, "500"),
+	K(smtpd_tls_handshake_timeout, CT_DURATION, "60s"),
+	K(smtpd_stress_threshold, CT_PERCENT, "80"),
+	K(smtpd_stress_timeout, CT_DURATION, "10s"),
 	E(smtpd_bare_newline, "reject", "reject|normalize"),
 	K(smtpd_auth_workers, CT_UINT, "2"),
 	K(smtpd_milters, CT_STR, "inet:127.0.0.1:8891"),
 	K(milter_timeout, CT_DURATION, "30s"),
 	E(milter_default_action, "tempfail", "tempfail|accept|reject"),
 	K(milter_reuse, CT_BOOL, "no"),
+	K(smtpd_milter_check_owner, CT_BOOL, "yes"),
 	K(smtpd_spool_dir, CT_STR, LOCALSTATEDIR "/spool/postern"),
 	K(accounts_file, CT_STR, ""),
 	K(milter_listen, CT_STR, "inet:127.0.0.1:8891"),
 	K(milter_user, CT_STR, "postern"),
+	K(milter_socket_mode, CT_MODE, "0660"),
+	K(milter_socket_group, CT_STR, ""),
 	K(policy_subject_max_length, CT_UINT, "255"),
 	E(policy_alignment, "strict", "strict|relaxed"),
+	K(policy_alignment_sender, CT_BOOL, "no"),
 	K(policy_modules, CT_STR, ""),
 	K(policy_attachment_types_reject, CT_STR,
 	    "application/x-executable,application/x-dosexec,application/x-sharedlib,"
@@ -91,6 +101,22 @@ config_parse_uint(const char *s, unsigned *out)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v > UINT_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+config_parse_mode(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '7' || strlen(s) > 4)
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno != 0 || *end != '\0' || v > 0777)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -210,12 +236,18 @@ config_set(postern_config *cfg, const struct config_key *k, const char *v)
 		return config_parse_bool(v, (int *)field) ? "expected yes or no" : NULL;
 	case CT_UINT:
 		return config_parse_uint(v, (unsigned *)field) ? "expected a whole number" : NULL;
+	case CT_PERCENT:
+		return config_parse_uint(v, (unsigned *)field) || *(unsigned *)field > 100 ?
+		    "expected a percentage from 0 to 100" : NULL;
 	case CT_DURATION:
 		return config_parse_duration(v, (unsigned *)field) ?
 		    "expected a duration (number with optional s, m, h or d)" : NULL;
 	case CT_SIZE:
 		return config_parse_size(v, (uint64_t *)field) ?
 		    "expected a size (bytes, or number with k or m)" : NULL;
+	case CT_MODE:
+		return config_parse_mode(v, (unsigned *)field) ?
+		    "expected octal permission bits (0000 to 0777)" : NULL;
 	}
 	return "internal error";
 }
@@ -453,6 +485,7 @@ config_print(const postern_config *cfg, FILE *out)
 			fprintf(out, "%s\n", *(const int *)field ? "yes" : "no");
 			break;
 		case CT_UINT:
+		case CT_PERCENT:
 			fprintf(out, "%u\n", *(const unsigned *)field);
 			break;
 		case CT_DURATION:
@@ -460,6 +493,9 @@ config_print(const postern_config *cfg, FILE *out)
 			break;
 		case CT_SIZE:
 			fprintf(out, "%llu\n", (unsigned long long)*(const uint64_t *)field);
+			break;
+		case CT_MODE:
+			fprintf(out, "%04o\n", *(const unsigned *)field);
 			break;
 		}
 	}

@@ -28,6 +28,7 @@ typedef struct postern_config {
 	char *smtpd_hostname;
 	char *smtpd_tls_cert_file;
 	char *smtpd_tls_key_file;
+	char *smtpd_tls_priority;	/* GnuTLS priority string, "" = built-in (forward-secret AEAD) */
 	int smtpd_require_tls;		/* -1 until resolved: yes when a cert is set */
 	int smtpd_tls_ask_ccert;	/* ask (not require) a client certificate, for milter macros */
 	int smtpd_require_auth;
@@ -39,20 +40,28 @@ typedef struct postern_config {
 	uint64_t message_size_limit;
 	unsigned smtpd_command_timeout;	/* seconds */
 	unsigned smtpd_data_timeout;
+	unsigned smtpd_min_data_rate;	/* bytes/s a DATA/BDAT transfer must keep up; 0: none */
+	unsigned smtpd_tls_handshake_timeout;	/* seconds, absolute */
+	unsigned smtpd_stress_threshold;	/* % of smtpd_max_connections that starts stress mode; 0: never */
+	unsigned smtpd_stress_timeout;	/* every client deadline in stress mode, at most */
 	char *smtpd_bare_newline;	/* "reject" or "normalize" */
 	unsigned smtpd_auth_workers;
 	char *smtpd_milters;
 	unsigned milter_timeout;	/* seconds, frontend side */
 	char *milter_default_action;	/* tempfail | accept | reject */
 	int milter_reuse;		/* keep milter connections for the next session */
+	int smtpd_milter_check_owner;	/* refuse milter sockets others could own */
 	char *smtpd_spool_dir;
 	/* Both programs. */
 	char *accounts_file;
 	/* Milter. */
 	char *milter_listen;
 	char *milter_user;
+	unsigned milter_socket_mode;	/* unix milter_listen: permission bits */
+	char *milter_socket_group;	/* "" = milter_user's group */
 	unsigned policy_subject_max_length;
 	char *policy_alignment;		/* strict | relaxed */
+	int policy_alignment_sender;	/* Sender: aligns too */
 	char *policy_modules;
 	char *policy_attachment_types_reject;	/* libmagic MIME types, comma-separated */
 	int policy_attachment_type_mismatch;
@@ -95,6 +104,8 @@ int config_parse_duration(const char *s, unsigned *out);
 int config_parse_size(const char *s, uint64_t *out);
 int config_parse_bool(const char *s, int *out);
 int config_parse_uint(const char *s, unsigned *out);
+/* Octal permission bits, 0 to 0777 (a leading 0 optional). */
+int config_parse_mode(const char *s, unsigned *out);
 
 /* Extras not claimed by any module: returns the first one's "FILE:LINE: unknown key" in err, -1; else 0. */
 int config_check_extras(const postern_config *cfg, char *err, size_t errlen);

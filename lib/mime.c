@@ -14,7 +14,7 @@
  * since RFC 2046 makes it part of the delimiter. So memory is a few fixed
  * buffers plus one frame per nesting level, whatever the message size.
  *
- * Choices where the RFCs leave room (for the README's MIME section):
+ * Choices where the RFCs leave room (postern-milter(8), NOTES):
  * - A line is a delimiter when it starts with "--" and the boundary (RFC 2046
  *   5.1.1 says a prefix match is enough); what follows, transport padding or
  *   junk, is ignored; "--" right after the boundary makes it the close
@@ -346,7 +346,7 @@ header_line_end(mime_scanner *s)
 		s->hlen--;
 	s->lmode = LM_START;
 	if (s->hlen > s->lim.max_header) {
-		set_error(s, MIME_ERR_BAD_HEADER);
+		set_error(s, MIME_ERR_HEADER_TOO_LONG);
 		return;
 	}
 	if (s->hcont) {
@@ -366,9 +366,12 @@ header_line_end(mime_scanner *s)
 	s->hname_end = i;
 	while (i < s->hlen && (s->hbuf[i] == ' ' || s->hbuf[i] == '\t'))
 		i++;
-	if (s->hname_end == 0 || i == s->hlen || s->hbuf[i] != ':' ||
-	    ++s->nfields > s->lim.max_headers) {
+	if (s->hname_end == 0 || i == s->hlen || s->hbuf[i] != ':') {
 		set_error(s, MIME_ERR_BAD_HEADER);
+		return;
+	}
+	if (++s->nfields > s->lim.max_headers) {
+		set_error(s, MIME_ERR_TOO_MANY_HEADERS);
 		return;
 	}
 	s->hcolon = i;
@@ -384,7 +387,7 @@ header_bytes(mime_scanner *s, const char *p, size_t n)
 
 	/* +1: room for the CR of the line end, removed at the LF. */
 	if (seg > s->lim.max_header + 1 - s->hlen) {
-		set_error(s, MIME_ERR_BAD_HEADER);
+		set_error(s, MIME_ERR_HEADER_TOO_LONG);
 		return n;
 	}
 	memcpy(s->hbuf + s->hlen, p, seg);
@@ -697,6 +700,14 @@ mime_scanner_error(const mime_scanner *s)
 	return s->err;
 }
 
+#define MIME_STR_(x) #x
+#define MIME_STR(x) MIME_STR_(x)
+/* The engine scans with the default limits; the texts name them (postern-milter(8)). */
+static const char mime_err_header_too_long[] =
+    "A header field is longer than " MIME_STR(MIME_DEFAULT_MAX_HEADER) " bytes";
+static const char mime_err_too_many_headers[] =
+    "More than " MIME_STR(MIME_DEFAULT_MAX_HEADERS) " header fields in one header block";
+
 const char *
 mime_error_str(enum mime_error e)
 {
@@ -719,8 +730,19 @@ mime_error_str(enum mime_error e)
 		return "malformed mime header";
 	case MIME_ERR_BAD_BASE64:
 		return "invalid base64 content";
+	case MIME_ERR_HEADER_TOO_LONG:
+		return mime_err_header_too_long;
+	case MIME_ERR_TOO_MANY_HEADERS:
+		return mime_err_too_many_headers;
 	}
 	return "unknown mime error";
+}
+
+int
+mime_error_is_header_limit(const char *s)
+{
+	/* The very strings mime_error_str() returns: no text comparison. */
+	return s == mime_err_header_too_long || s == mime_err_too_many_headers;
 }
 
 void

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Defaults, documented in the README. */
+/* Defaults, documented in postern.conf(5) (policy_max_mime_*). */
 #define MIME_DEFAULT_MAX_DEPTH		32	/* nested multipart/message levels */
 #define MIME_DEFAULT_MAX_PARTS		1000	/* entities per message, top level included */
 #define MIME_DEFAULT_MAX_HEADER		16384	/* bytes of one (unfolded) header field */
@@ -46,8 +46,10 @@ enum mime_error {
 	MIME_ERR_NO_CLOSING,		/* multipart ends without its close-delimiter */
 	MIME_ERR_TOO_DEEP,		/* nesting beyond max_depth */
 	MIME_ERR_TOO_MANY_PARTS,	/* more than max_parts entities */
-	MIME_ERR_BAD_HEADER,		/* broken header in a part: too long, no colon, bad name, too many */
-	MIME_ERR_BAD_BASE64		/* invalid characters or length in base64 content */
+	MIME_ERR_BAD_HEADER,		/* broken header field: no colon, bad name, continuation of nothing */
+	MIME_ERR_BAD_BASE64,		/* invalid characters or length in base64 content */
+	MIME_ERR_HEADER_TOO_LONG,	/* a header field over max_header bytes */
+	MIME_ERR_TOO_MANY_HEADERS	/* more than max_headers fields in one header block */
 };
 
 /* One entity. Strings are NUL-terminated, truncated to their buffer. */
@@ -96,6 +98,12 @@ void mime_scanner_feed(mime_scanner *s, const char *data, size_t len);
 enum mime_error mime_scanner_finish(mime_scanner *s);
 enum mime_error mime_scanner_error(const mime_scanner *s);
 /* Human-readable reason for logs, e.g. "multipart without boundary". */
+/*
+ * Is s (from mime_error_str) a header limit (MIME_ERR_HEADER_TOO_LONG,
+ * MIME_ERR_TOO_MANY_HEADERS) rather than broken MIME? Those are answered
+ * naming the limit, multipart or not; the text already does.
+ */
+int mime_error_is_header_limit(const char *s);
 const char *mime_error_str(enum mime_error e);
 void mime_scanner_free(mime_scanner *s);
 

@@ -15,12 +15,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
+#include "accounts.h"
+#include "endpoint.h"
+#include "fsperm.h"
 #include "log.h"
 #include "milter.h"
 #include "xalloc.h"
@@ -53,11 +57,13 @@ pm_die(const char *fmt, ...)
 static void
 pm_usage(void)
 {
-	fprintf(stderr, "usage: %s [-dns] [-c config]\n"
+	fprintf(stderr, "usage: %s [-dnst] [-c config]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -d       debug logging\n"
 	    "  -n       print the effective configuration and exit\n"
-	    "  -s       log to syslog instead of stderr\n", PM_PROG, CONFIG_DEFAULT_FILE);
+	    "  -s       log to syslog instead of stderr\n"
+	    "  -t       check the configuration, accounts and file modes, and exit\n",
+	    PM_PROG, CONFIG_DEFAULT_FILE);
 	exit(2);
 }
 
@@ -93,7 +99,7 @@ pm_load(const char *path, int missing_ok, policy_engine **ep, char *err, size_t 
  * mprotect and later an munmap with its TLB shootdown; 1 MiB stacks are
  * all reused. 1 MiB is still ample for the engine, libmagic and regex
  * (glibc caps its alloca at 64 KiB); custom modules should keep large
- * buffers off the stack (README, custom policy modules).
+ * buffers off the stack (postern-milter(8), NOTES).
  */
 #define PM_THREAD_STACK	(1024 * 1024)
 
@@ -112,6 +118,8 @@ pm_set_thread_stack(void)
 #endif
 }
 
+#define PM_LISTEN_FLAGS (ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX | ENDPOINT_ALLOW_ANY)
+
 /*
  * pm_conn_spec - milter_listen (inet:HOST:PORT, inet6:[HOST]:PORT, unix:PATH,
  * the syntax Postfix uses) into libmilter's (inet:PORT@HOST, inet6:PORT@HOST,
@@ -120,66 +128,27 @@ pm_set_thread_stack(void)
 static int
 pm_conn_spec(const char *listen, char *out, size_t outlen, char *err, size_t errlen)
 {
-	const char *rest, *colon, *host, *port;
-	size_t hostlen;
-	char *end;
-	long pnum;
+	struct endpoint ep;
+	char why[128];
 	int n;
 
-	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
-		rest = strchr(listen, ':') + 1;
-		if (*rest != '/') {
-			snprintf(err, errlen, "milter_listen \"%s\": unix socket path must be absolute", listen);
-			return -1;
-		}
-		n = snprintf(out, outlen, "unix:%s", rest);
-	} else if (strncmp(listen, "inet6:", 6) == 0 || strncmp(listen, "inet:", 5) == 0) {
-		int v6 = listen[4] == '6';
-
-		rest = listen + (v6 ? 6 : 5);
-		if (*rest == '[') {
-			/* [HOST]:PORT */
-			if ((colon = strchr(rest, ']')) == NULL || colon[1] != ':')
-				goto bad;
-			host = rest + 1;
-			hostlen = (size_t)(colon - host);
-			port = colon + 2;
-			v6 = 1;
-		} else {
-			/* HOST:PORT, or a bare PORT for every address */
-			if ((colon = strrchr(rest, ':')) == NULL) {
-				host = "";
-				hostlen = 0;
-				port = rest;
-			} else {
-				host = rest;
-				hostlen = (size_t)(colon - rest);
-				port = colon + 1;
-				if (memchr(host, ':', hostlen) != NULL)
-					goto bad;	/* IPv6 needs brackets */
-			}
-		}
-		errno = 0;
-		pnum = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || errno != 0 || pnum < 1 || pnum > 65535)
-			goto bad;
-		if (hostlen == 0)
-			n = snprintf(out, outlen, "%s:%ld", v6 ? "inet6" : "inet", pnum);
-		else
-			n = snprintf(out, outlen, "%s:%ld@%.*s", v6 ? "inet6" : "inet", pnum,
-			    (int)hostlen, host);
-	} else {
-		goto bad;
+	if (endpoint_parse(listen, PM_LISTEN_FLAGS, 0, &ep, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "milter_listen \"%.200s\": %s (inet:HOST:PORT, inet6:[HOST]:PORT "
+		    "or unix:/PATH)", listen, why);
+		return -1;
 	}
+	if (ep.kind == ENDPOINT_UNIX)
+		n = snprintf(out, outlen, "unix:%s", ep.path);
+	else if (ep.host[0] == '\0')
+		n = snprintf(out, outlen, "%s:%u", ep.family == AF_INET6 ? "inet6" : "inet", ep.port);
+	else
+		n = snprintf(out, outlen, "%s:%u@%s", ep.family == AF_INET6 ? "inet6" : "inet", ep.port,
+		    ep.host);
 	if (n < 0 || (size_t)n >= outlen) {
-		snprintf(err, errlen, "milter_listen \"%s\": too long", listen);
+		snprintf(err, errlen, "milter_listen \"%.200s\": too long", listen);
 		return -1;
 	}
 	return 0;
-bad:
-	snprintf(err, errlen, "milter_listen \"%s\": expected inet:HOST:PORT, inet6:[HOST]:PORT "
-	    "or unix:/PATH", listen);
-	return -1;
 }
 
 /*
@@ -209,35 +178,171 @@ pm_remove_stale_socket(const char *path)
 }
 
 /*
- * pm_drop_privileges - the only code that changes credentials. Runs once,
- * after the listening socket is open and before the first connection:
- * as root with a milter_user, give the unix socket to that user (the MTA
- * reaches it through the group), then drop groups, gid and uid for good.
- * Not root, or milter_user empty: nothing to do.
+ * pm_check_socket_dir - a unix socket is only as private as its directory:
+ * refuse one whose directory others may write (they could put their own
+ * socket in its place) or that belongs to someone other than root, us or
+ * milter_user.
  */
 static void
-pm_drop_privileges(const char *user, const char *sockpath)
+pm_check_socket_dir(const char *sockpath, const char *user)
+{
+	char msg[FSPERM_MSG_MAX];
+	uid_t uids[2];
+	size_t n = 0;
+	struct passwd *pw;
+
+	uids[n++] = geteuid();
+	if (user[0] != '\0' && (pw = getpwnam(user)) != NULL)
+		uids[n++] = pw->pw_uid;
+	if (fsperm_socket_dir(sockpath, uids, n, msg, sizeof(msg)) != 0)
+		pm_die("%s", msg);
+}
+
+/*
+ * pm_socket_perms - milter_socket_mode and milter_socket_group on the unix
+ * socket just created, so that the MTA's user reaches it through the group
+ * and nobody else does. As root with a milter_user, the socket is also
+ * handed to that user.
+ */
+static void
+pm_socket_perms(const postern_config *cfg, const char *sockpath)
+{
+	struct passwd *pw = NULL;
+	struct group *gr;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (cfg->milter_user[0] != '\0')
+		pw = getpwnam(cfg->milter_user);
+	if (cfg->milter_socket_group[0] != '\0') {
+		if ((gr = getgrnam(cfg->milter_socket_group)) == NULL)
+			pm_die("%s: milter_socket_group \"%s\": no such group",
+			    cfg->path[0] ? cfg->path : "defaults", cfg->milter_socket_group);
+		gid = gr->gr_gid;
+	} else if (pw != NULL) {
+		gid = pw->pw_gid;
+	}
+	if (geteuid() == 0 && pw != NULL)
+		uid = pw->pw_uid;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(sockpath, uid, gid) != 0)
+		pm_die("%s: cannot give the socket to %s%s%s: %s", sockpath,
+		    uid != (uid_t)-1 ? cfg->milter_user : "", uid != (uid_t)-1 ? " " : "",
+		    gid != (gid_t)-1 ? "its group" : "", strerror(errno));
+	if (chmod(sockpath, (mode_t)cfg->milter_socket_mode) != 0)
+		pm_die("%s: chmod %04o: %s", sockpath, cfg->milter_socket_mode, strerror(errno));
+}
+
+/*
+ * pm_drop_privileges - the only code that changes credentials. Runs once,
+ * after the listening socket is open and before the first connection:
+ * as root with a milter_user, drop groups, gid and uid for good. Then, in
+ * every case, no exec may ever gain privileges again (PR_SET_NO_NEW_PRIVS).
+ */
+static void
+pm_drop_privileges(const char *user)
 {
 	struct passwd *pw;
 
 	if (geteuid() != 0 || user[0] == '\0') {
 		if (user[0] != '\0')
 			log_debug("not root: milter_user %s ignored", user);
-		return;
+		goto nnp;
 	}
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL)
 		pm_die("milter_user \"%s\": no such user", user);
-	if (sockpath != NULL) {
-		if (chown(sockpath, pw->pw_uid, pw->pw_gid) != 0 || chmod(sockpath, 0660) != 0)
-			pm_die("%s: cannot hand the socket to %s: %s", sockpath, user, strerror(errno));
-	}
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0)
 		pm_die("cannot become %s: %s", user, strerror(errno));
 	if (setuid(0) == 0)
 		pm_die("could regain root after switching to %s", user);
 	log_info("running as %s (uid %ld)", user, (long)pw->pw_uid);
+nnp:
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		pm_die("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+}
+
+/* Secrets others can read: a warning line each; returns how many. */
+static int
+pm_warn_secrets(const postern_config *cfg)
+{
+	char msg[FSPERM_MSG_MAX];
+
+	if (cfg->accounts_file[0] != '\0' &&
+	    fsperm_secret(cfg->accounts_file, msg, sizeof(msg)) > 0) {
+		log_warnx("accounts_file %s", msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * -t: every problem of the configuration on its own line (stderr), the
+ * loose modes included; one summary line on stdout when there is none.
+ * Returns the exit status.
+ */
+static int
+pm_selftest(const char *path, int missing_ok)
+{
+	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX], msg[FSPERM_MSG_MAX];
+	postern_config *cfg, *full;
+	policy_engine *e;
+	accounts *acc;
+	int problems = 0;
+	uid_t uids[2];
+	size_t n = 0;
+	struct passwd *pw;
+
+	if ((cfg = config_load(path, missing_ok, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", PM_PROG, err);
+		return 1;
+	}
+	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, err);
+		problems++;
+	} else {
+		/* The policies and modules, with their keys (the accounts are theirs too). */
+		accounts_free(acc);
+		if ((full = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: %s\n", PM_PROG, err);
+			problems++;
+		} else {
+			engine_free(e);
+			config_free(full);
+		}
+	}
+	if (cfg->accounts_file[0] != '\0' &&
+	    fsperm_secret(cfg->accounts_file, msg, sizeof(msg)) > 0) {
+		fprintf(stderr, "%s: accounts_file %s\n", PM_PROG, msg);
+		problems++;
+	}
+	pw = cfg->milter_user[0] != '\0' ? getpwnam(cfg->milter_user) : NULL;
+	if (pw != NULL) {
+		uids[n++] = pw->pw_uid;
+	} else if (cfg->milter_user[0] != '\0') {
+		fprintf(stderr, "%s: %s: milter_user \"%s\": no such user\n", PM_PROG,
+		    cfg->path[0] ? cfg->path : "defaults", cfg->milter_user);
+		problems++;
+	}
+	if (cfg->milter_socket_group[0] != '\0' && getgrnam(cfg->milter_socket_group) == NULL) {
+		fprintf(stderr, "%s: %s: milter_socket_group \"%s\": no such group\n", PM_PROG,
+		    cfg->path[0] ? cfg->path : "defaults", cfg->milter_socket_group);
+		problems++;
+	}
+	if (pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", PM_PROG, cfg->path[0] ? cfg->path : "defaults", err);
+		problems++;
+	} else if (strncmp(conn, "unix:", 5) == 0) {
+		uids[n++] = geteuid();
+		if (fsperm_socket_dir(conn + 5, uids, n, msg, sizeof(msg)) != 0) {
+			fprintf(stderr, "%s: milter_listen %s\n", PM_PROG, msg);
+			problems++;
+		}
+	}
+	if (problems == 0)
+		printf("%s: %s: configuration OK\n", PM_PROG, cfg->path[0] ? cfg->path : "defaults");
+	config_free(cfg);
+	return problems ? 1 : 0;
 }
 
 /* Async-signal-safe: one byte to the main loop, nothing else. */
@@ -284,33 +389,27 @@ static void
 pm_poke_listener(const char *listen)
 {
 	struct addrinfo hints, *res = NULL;
-	char host[256], *port;
+	struct endpoint ep;
+	char port[8];
 	int fd = -1;
 
-	if (strncmp(listen, "unix:", 5) == 0 || strncmp(listen, "local:", 6) == 0) {
+	if (endpoint_parse(listen, PM_LISTEN_FLAGS, 0, &ep, NULL, 0) != 0)
+		return;		/* cannot happen: start-up parsed it */
+	if (ep.kind == ENDPOINT_UNIX) {
 		struct sockaddr_un sun;
 
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		if (xstrlcpy(sun.sun_path, strchr(listen, ':') + 1, sizeof(sun.sun_path)) == 0 &&
+		if (xstrlcpy(sun.sun_path, ep.path, sizeof(sun.sun_path)) == 0 &&
 		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
 			(void)connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	} else if ((port = strrchr(listen, ':')) != NULL) {
-		const char *h = strchr(listen, ':') + 1;
-		size_t n = (size_t)(port - h);
-
-		if (port < h || n >= sizeof(host))
-			n = 0;
-		memcpy(host, h, n);
-		host[n] = '\0';
-		if (n >= 2 && host[0] == '[') {
-			memmove(host, host + 1, n - 2);
-			host[n - 2] = '\0';
-		}
+	} else {
+		snprintf(port, sizeof(port), "%u", ep.port);
 		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = ep.family;
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICSERV;
-		if (getaddrinfo(host[0] ? host : NULL, port + 1, &hints, &res) == 0 && res != NULL &&
+		if (getaddrinfo(ep.host[0] ? ep.host : NULL, port, &hints, &res) == 0 && res != NULL &&
 		    (fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0)) >= 0)
 			(void)connect(fd, res->ai_addr, res->ai_addrlen);
 		if (res != NULL)
@@ -333,8 +432,11 @@ pm_reload_config(const char *path, int missing_ok)
 		return;
 	}
 	if (strcmp(cfg->milter_listen, old->milter_listen) != 0 ||
-	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0)
-		log_warnx("reload: milter_listen, milter_user and log take effect at the next start");
+	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0 ||
+	    cfg->milter_socket_mode != old->milter_socket_mode ||
+	    strcmp(cfg->milter_socket_group, old->milter_socket_group) != 0)
+		log_warnx("reload: milter_listen, milter_user, milter_socket_mode, milter_socket_group "
+		    "and log take effect at the next start");
 	if (pm_reload(cfg, err, sizeof(err)) != 0) {
 		config_free(cfg);
 		log_warnx("reload failed, keeping the running configuration: %s", err);
@@ -350,14 +452,15 @@ main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_FILE, *sockpath = NULL;
 	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX];
-	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, missing_ok = 1, stopping = 0;
+	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, opt_test = 0, missing_ok = 1;
+	int stopping = 0;
 	struct sigaction sa;
 	sigset_t sigs;
 	postern_config *cfg;
 	policy_engine *e;
 	pthread_t tid;
 
-	while ((ch = getopt(argc, argv, "c:dns")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -372,12 +475,17 @@ main(int argc, char **argv)
 		case 's':
 			opt_syslog = 1;
 			break;
+		case 't':
+			opt_test = 1;
+			break;
 		default:
 			pm_usage();
 		}
 	}
 	if (optind != argc)
 		pm_usage();
+	if (opt_test)
+		return pm_selftest(path, missing_ok);
 
 	if ((cfg = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL)
 		pm_die("%s", err);
@@ -395,12 +503,20 @@ main(int argc, char **argv)
 		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
 	if (strncmp(conn, "unix:", 5) == 0) {
 		sockpath = conn + 5;
+		pm_check_socket_dir(sockpath, cfg->milter_user);
+		/* Before the socket exists: a failed start leaves nothing behind. */
+		if (cfg->milter_socket_group[0] != '\0' && getgrnam(cfg->milter_socket_group) == NULL)
+			pm_die("%s: milter_socket_group \"%s\": no such group",
+			    cfg->path[0] ? cfg->path : "defaults", cfg->milter_socket_group);
 		pm_remove_stale_socket(sockpath);
 	}
+	pm_warn_secrets(cfg);
 	pm_start(e, cfg);
 	if (pm_open(conn, err, sizeof(err)) != 0)
 		pm_die("%s", err);
-	pm_drop_privileges(cfg->milter_user, sockpath);
+	if (sockpath != NULL)
+		pm_socket_perms(cfg, sockpath);
+	pm_drop_privileges(cfg->milter_user);
 
 	/*
 	 * Signals. libmilter's own signal thread (started by smfi_main) waits

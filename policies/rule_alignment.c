@@ -1,5 +1,7 @@
 /*
- * rule_alignment.c - rule 5: every From domain aligns with the envelope sender's (see rules.h).
+ * rule_alignment.c - rule 5: every From domain (and, with
+ * policy_alignment_sender, the Sender domain) aligns with the envelope
+ * sender's (see rules.h).
  *
  * Domains compare in lowercase A-label form, so an IDN From domain written
  * in UTF-8 matches the same domain in the envelope in xn-- form. Relaxed
@@ -18,6 +20,7 @@
 
 struct alignment_conf {
 	int relaxed;
+	int sender_too;			/* policy_alignment_sender: Sender: is checked as From: is */
 	const psl_ctx_t *psl;		/* read-only once loaded: shared by all threads */
 	psl_ctx_t *psl_owned;		/* psl_latest() result, freed at teardown */
 };
@@ -32,6 +35,7 @@ static int
 alignment_init(postern_module *mod)
 {
 	const char *mode = postern_module_setting(mod, "policy_alignment");
+	const char *sender = postern_module_setting(mod, "policy_alignment_sender");
 	struct alignment_conf *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
@@ -39,6 +43,7 @@ alignment_init(postern_module *mod)
 		return -1;
 	}
 	c->relaxed = mode != NULL && strcmp(mode, "relaxed") == 0;
+	c->sender_too = sender != NULL && strcmp(sender, "yes") == 0;
 	if (c->relaxed) {
 		/* The newest of the system list (package publicsuffix) and libpsl's built-in one. */
 		if ((c->psl = c->psl_owned = psl_latest(NULL)) == NULL)
@@ -118,9 +123,16 @@ alignment_header(postern_msg *m, const char *name, const char *value)
 	const char *sender, *at, *reason;
 	char env[ADDR_DOMAIN_MAX] = "";
 
-	if (strcasecmp(name, "From") != 0)
-		return POSTERN_CONTINUE;
 	k.conf = postern_module_data(postern_msg_module(m));
+	/*
+	 * Sender: names who sent a message written by From: (a secretary, a
+	 * list); mail clients show it as "on behalf of", so a forged one
+	 * deceives as a forged From: does. Reply-To and Resent-From are not
+	 * checked (postern-milter(8)).
+	 */
+	if (strcasecmp(name, "From") != 0 &&
+	    !(k.conf->sender_too && strcasecmp(name, "Sender") == 0))
+		return POSTERN_CONTINUE;
 	sender = postern_msg_sender(m);
 	if ((at = strrchr(sender, '@')) != NULL && alignment_normalize(at + 1, env, sizeof(env)) != 0)
 		env[0] = '\0';
@@ -137,7 +149,8 @@ alignment_header(postern_msg *m, const char *name, const char *value)
 const postern_policy rule_alignment = {
 	.abi_version = POSTERN_POLICY_ABI_VERSION,
 	.name = "alignment",
-	.description = "every From domain aligns with the envelope sender (policy_alignment)",
+	.description = "every From domain aligns with the envelope sender (policy_alignment, "
+	    "policy_alignment_sender)",
 	.init = alignment_init,
 	.teardown = alignment_teardown,
 	.header = alignment_header,

@@ -1,4 +1,5 @@
 /* rule_mime_structure.c - rule 3: the MIME structure must be sound (see rules.h). */
+#include "mime.h"
 #include "rules.h"
 
 static int
@@ -9,6 +10,9 @@ mime_structure_eom(postern_msg *m)
 	if (why == NULL)
 		return POSTERN_CONTINUE;
 	postern_msg_log(m, "MIME error: %s", why);
+	/* A header limit is no broken multipart: say which limit (also in a plain message). */
+	if (mime_error_is_header_limit(why))
+		return rule_reply(m, R_UNREADABLE, why);
 	return rule_reply(m, R_MIME_CORRUPT, NULL);
 }
 

@@ -2,7 +2,7 @@
  * rules.h - the built-in rules, their documented order, and two helpers they share.
  *
  * THE ORDER (single source: the engine runs RULES_BUILTIN in this order, the
- * README copies this list). The first rule that fails decides; content rules
+ * postern-milter(8) copies this list). The first rule that fails decides; content rules
  * are decided at end of message, so a message with several problems always
  * gets the reply of the earliest rule below, then the custom modules of
  * policy_modules in their listed order.
@@ -36,7 +36,8 @@
  *                       Every From mailbox's domain, in lowercase A-label form,
  *                       equals the envelope sender's (policy_alignment =
  *                       strict) or has the same organizational domain by the
- *                       Public Suffix List (relaxed).
+ *                       Public Suffix List (relaxed). With
+ *                       policy_alignment_sender = yes, the Sender mailbox too.
  *  6 subject_present    554 5.6.0 Subject not present
  *                       No Subject header, or only empty / whitespace-only
  *                       ones after RFC 2047 decoding.

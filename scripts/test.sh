@@ -2,11 +2,13 @@
 # test.sh - install what is needed, build, and run the whole test suite (what CI runs).
 # Usage: sh scripts/test.sh        (as root on Debian 12; a fresh clone is fine)
 # Environment: POSTERN_SANITIZE=no skips the second, ASan+UBSan pass.
+# It builds in build-test/ and build-san/ only: the Quick start's build/ and its demo
+# (scripts/quickstart.sh, /var/lib/postern-demo) are never touched.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-sh scripts/install-deps.sh
+sh scripts/install-deps.sh test
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -36,11 +38,11 @@ count() {
 }
 
 autoreconf -fi >/dev/null
-build_and_check build
-passed=$(count build PASS) failed=$(count build FAIL)
+build_and_check build-test
+passed=$(count build-test PASS) failed=$(count build-test FAIL)
 echo "== the C unit tests and fuzz replays again under valgrind (leaks are errors)"
-make -C build -j"$jobs" check-valgrind || { tail -n 120 build/test-suite.log; exit 1; }
-passed=$((passed + $(count build PASS))) failed=$((failed + $(count build FAIL)))
+make -C build-test -j"$jobs" check-valgrind || { tail -n 120 build-test/test-suite.log; exit 1; }
+passed=$((passed + $(count build-test PASS))) failed=$((failed + $(count build-test FAIL)))
 if [ "${POSTERN_SANITIZE:-yes}" != no ]; then
 	echo "== everything again under AddressSanitizer + UndefinedBehaviorSanitizer"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

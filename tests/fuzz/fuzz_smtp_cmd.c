@@ -50,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cmd_conf conf = {
 		.hostname = "mx.fuzz", .size_limit = 4096, .max_rcpts = 5, .max_errors = 50,
+		.auth_offered = 1,
 	};
 	struct cmd_session s;
 	struct cmd_result r;

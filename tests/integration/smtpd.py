@@ -7,7 +7,7 @@ and offers a raw line client, TLS contexts, spool look-ups and a
 "N passed, M failed" line that `make check` logs show.
 
 Reply texts of the spec table are written literally in the tests (they
-are the contract); rows outside the table are read from lib/reply.c, the
+are the contract); rows outside the table are read from lib/reply.h, the
 single source, with reply_line().
 """
 
@@ -64,7 +64,7 @@ SLOW = 10 if WRAPPER else 1     # valgrind: start, stop and replies take longer
 
 
 # --------------------------------------------------------------------------
-# The reply table (lib/reply.c).
+# The reply table (REPLY_ROWS in lib/reply.h).
 
 def _c_unescape(s):
     return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
@@ -74,18 +74,18 @@ _REPLIES = None
 
 
 def reply_rows():
-    """{ "R_NAME": (code, xcode or None, text) } parsed from lib/reply.c."""
+    """{ "R_NAME": (code, xcode or None, text) } parsed from REPLY_ROWS in lib/reply.h."""
     global _REPLIES
     if _REPLIES is None:
-        with open(os.path.join(TOP_SRCDIR, "lib", "reply.c"), encoding="utf-8") as f:
+        with open(os.path.join(TOP_SRCDIR, "lib", "reply.h"), encoding="utf-8") as f:
             src = f.read()
         rows = {}
-        for m in re.finditer(r'\b(?:ROW|ARG)\(\s*(R_\w+)\s*,\s*(\d+)\s*,\s*(NULL|"[^"]*")\s*,\s*'
+        for m in re.finditer(r'\bXA?\(\s*(R_\w+)\s*,\s*(\d+)\s*,\s*(NULL|"[^"]*")\s*,\s*'
                              r'"((?:[^"\\]|\\.)*)"\s*\)', src):
             x = None if m.group(3) == "NULL" else m.group(3).strip('"')
             rows[m.group(1)] = (int(m.group(2)), x, _c_unescape(m.group(4)))
         if not rows:
-            raise RuntimeError("no reply rows found in lib/reply.c")
+            raise RuntimeError("no reply rows found in lib/reply.h")
         _REPLIES = rows
     return _REPLIES
 
@@ -459,10 +459,12 @@ class Client:
     """Raw SMTP line client: send bytes, read whole (multi-line) replies."""
 
     def __init__(self, port, host="127.0.0.1", timeout=10.0, tls=False, ctx=None, banner=True,
-                 family=None):
+                 family=None, source=None):
         self.timeout = timeout
         if family is None:
-            self.sock = socket.create_connection((host, port), timeout)
+            # source: the client's own address (any of 127.0.0.0/8 works on Linux).
+            self.sock = socket.create_connection((host, port), timeout,
+                                                 source_address=(source, 0) if source else None)
         else:
             self.sock = socket.socket(family, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)

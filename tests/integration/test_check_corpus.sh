@@ -7,7 +7,7 @@
 set -u
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
-check=$top_builddir/milter/postern-check
+check=$top_builddir/tools/postern-check
 corpus=$top_srcdir/tests/corpus
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT

@@ -46,7 +46,7 @@ mkmsg() {
 }
 mkmsg "You won the LOTTERY" "$tmp/spam.eml"
 mkmsg "Minutes of the meeting" "$tmp/ham.eml"
-check="$top_builddir/milter/postern-check"
+check="$top_builddir/tools/postern-check"
 out=$("$check" -c "$tmp/postern.conf" -f alice@example.com "$tmp/spam.eml" || true)
 [ "$out" = "$tmp/spam.eml: 554 5.7.1 Subject refused by local policy" ] &&
 	ok "postern-check: module rejects" || not_ok "postern-check: module rejects (got: $out)"

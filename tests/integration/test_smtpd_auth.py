@@ -186,6 +186,110 @@ class Failures(h.SmtpdTestCase):
             self.assertEqual(c.reply(), INVALID)
 
 
+class Backoff(h.SmtpdTestCase):
+    """The backoff decides when a check runs, before it runs: no answer comes
+    sooner for being right (issue 23.1). A fresh daemon each."""
+
+    def _timed_auth(self, d, user, pw, source=None):
+        with d.client(source=source, timeout=90) as c:
+            c.ehlo()
+            t0 = time.monotonic()
+            r = c.auth_plain(user, pw)
+            return r, time.monotonic() - t0
+
+    def _history_then(self, pw):
+        """Two wrong passwords for alice from 127.0.0.1, then pw: its reply and delay."""
+        with h.Smtpd(smtpd_require_auth=True) as d:
+            for i in range(2):
+                self.assertEqual(self._timed_auth(d, "alice", "wrong%d" % i)[0], INVALID)
+            return self._timed_auth(d, "alice", pw)
+
+    def test_right_password_in_backoff_is_not_answered_sooner(self):
+        # Before the fix the right password got 235 at once (14 ms) while a wrong
+        # one waited: "no answer within 0.4 s" meant "wrong".
+        right, t_right = self._history_then("alice-secret")
+        wrong, t_wrong = self._history_then("wrong-again")
+        self.assertEqual(right, OK)
+        self.assertEqual(wrong, INVALID)
+        # Two failures: the third check starts 2 s after the second's answer.
+        self.assertGreaterEqual(t_right, 1.8, "right password answered after %.2f s" % t_right)
+        self.assertGreaterEqual(t_wrong, 1.8)
+        self.assertLess(abs(t_right - t_wrong), 1.0, (t_right, t_wrong))
+
+    def test_parallel_guesses_line_up_and_excess_is_refused_unchecked(self):
+        with h.Smtpd(smtpd_require_auth=True) as d:
+            conns = [d.client(timeout=60) for _ in range(7)]
+            try:
+                for c in conns:
+                    c.ehlo()
+                t0 = time.monotonic()
+                for i, c in enumerate(conns):
+                    c.send("AUTH PLAIN " + h.plain_b64("guess%d" % i, "x") + "\r\n")
+                # In flight counts as failed: the six admitted start 0, 1, 3, 7, 15, 31 s
+                # apart, in whatever order the server reads them; the seventh would wait
+                # past 60 s and is refused without a check.
+                got = {}
+                while time.monotonic() - t0 < 3.6:
+                    for i, c in enumerate(conns):
+                        if i not in got:
+                            data = c.pending(wait=0.02)
+                            if data:
+                                got[i] = (time.monotonic() - t0, data.decode().split("\r\n")[0])
+                replies = sorted(got.values())
+                refused = [t for t, r in replies if r == "454 4.7.0 Temporary authentication failure"]
+                failed = [t for t, r in replies if r == INVALID]
+                self.assertEqual(len(refused), 1, replies)
+                self.assertLess(refused[0], 2.0)
+                self.assertEqual(len(failed), 3, replies)    # started at 0, 1 and 3 s
+                self.assertLess(failed[0], 0.9)
+                self.assertGreaterEqual(failed[1], 0.9)
+                self.assertGreaterEqual(failed[2], 2.8)
+                self.assertEqual(len(replies), 4, replies)  # the next starts at 7 s
+                self.assertTrue(d.wait_log("too many attempts pending"))
+            finally:
+                for c in conns:
+                    c.close()
+
+    def test_network_of_many_addresses_is_slowed(self):
+        # One name per address, all in 127.0.0.0/24: the /24 is slowed after 8 failures.
+        with h.Smtpd(smtpd_require_auth=True) as d:
+            for i in range(8):
+                r, t = self._timed_auth(d, "name%d" % i, "x", source="127.0.0.%d" % (i + 10))
+                self.assertEqual(r, INVALID)
+                self.assertLess(t, 0.9, "address %d slowed on its first failure" % i)
+            r, t = self._timed_auth(d, "name8", "x", source="127.0.0.50")
+            self.assertEqual(r, INVALID)
+            self.assertGreaterEqual(t, 0.9, "ninth address of the /24 answered in %.2f s" % t)
+            # Another /24 is not concerned.
+            r, t = self._timed_auth(d, "name9", "x", source="127.0.9.1")
+            self.assertEqual(r, INVALID)
+            self.assertLess(t, 0.9)
+
+    def test_account_guessed_from_many_networks_is_slowed(self):
+        with h.Smtpd(smtpd_require_auth=True) as d:
+            for i, src in enumerate(("127.0.1.1", "127.0.2.1")):
+                self.assertEqual(self._timed_auth(d, "carol", "w%d" % i, source=src)[0], INVALID)
+            r, t = self._timed_auth(d, "carol", "carol-secret", source="127.0.3.1")
+            self.assertEqual(r, OK)
+            self.assertGreaterEqual(t, 1.8, "third try on carol answered in %.2f s" % t)
+
+
+class NoAccounts(h.SmtpdTestCase):
+    def test_ehlo_offers_auth_only_with_accounts(self):
+        # An empty accounts file: AUTH cannot succeed, so EHLO does not offer it;
+        # once SIGHUP brings an account, it does.
+        with h.Smtpd(accounts={}) as d:
+            with d.client() as c:
+                lines = c.reply_lines_cmd("EHLO client.example")
+                self.assertNotIn("250-AUTH PLAIN LOGIN", lines)
+                self.assertEqual(lines[-1], "250 LIMITS RCPTMAX=100")
+            h.write_accounts(d.accounts_path, h.ACCOUNTS)
+            d.signal(signal.SIGHUP)
+            self.assertTrue(d.wait_log("reloaded: 3 account(s)"))
+            with d.client() as c:
+                self.assertIn("250-AUTH PLAIN LOGIN", c.reply_lines_cmd("EHLO client.example"))
+
+
 class Reload(h.SmtpdTestCase):
     def test_sighup_reloads_accounts_keeps_connections(self):
         with h.Smtpd(smtpd_require_auth=True) as d:

@@ -1,7 +1,8 @@
-"""test_smtpd_limits.py - connection limits, recipient and size limits, both timeouts,
-and an unreachable milter."""
+"""test_smtpd_limits.py - connection limits, recipient and size limits, the client's
+deadlines (command line, data rate, TLS handshake, stress mode), and an unreachable milter."""
 
 import os
+import socket
 import sys
 import time
 
@@ -10,6 +11,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpd as h  # noqa: E402
 
 TOO_MANY = "421 4.3.2 Too many connections, try again later"
+CMD_TIMEOUT = "421 4.4.2 Timeout waiting for the client"
+DATA_TIMEOUT = "421 4.4.2 Timeout during DATA"
 PER_IP = "421 4.3.2 Client connection limit reached"
 SIZE = "552 5.3.4 Message size exceeds fixed limit"
 
@@ -157,8 +160,9 @@ class Timeouts(h.SmtpdTestCase):
             self.assertEqual(d.spool_files(), [])
 
     def test_data_timeout_is_idle_time(self):
-        # A slow but steady client is not cut off: 4 s of trickle with a 2 s idle timeout.
-        with h.Smtpd(smtpd_data_timeout="2s") as d, d.client() as c:
+        # A slow but steady client is not cut off: 4 s of trickle with a 2 s timeout,
+        # as long as it keeps up the minimum rate (here 10 bytes/s; it sends 16).
+        with h.Smtpd(smtpd_data_timeout="2s", smtpd_min_data_rate=10) as d, d.client() as c:
             c.ehlo()
             c.mail_rcpt_data()
             c.send("Subject: trickle\r\n\r\n")
@@ -167,6 +171,169 @@ class Timeouts(h.SmtpdTestCase):
                 c.send("line %d\r\n" % i)
             c.send(".\r\n")
             self.assertRegex(c.reply(), h.QUEUED_RE)
+
+
+def trickle(c, data, every=0.4, limit=30.0):
+    """Send data one byte at a time until the server answers or closes.
+    Returns (first reply line or "<EOF>", seconds)."""
+    t0 = time.monotonic()
+    got = b""
+    i = 0
+    while time.monotonic() - t0 < limit:
+        try:
+            c.send(data[i % len(data):i % len(data) + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            got += b"<EOF>"
+            break
+        i += 1
+        got += c.pending(wait=every)
+        if b"\r\n" in got or b"<EOF>" in got:
+            break
+    line = got.split(b"\r\n")[0] if b"\r\n" in got else got
+    return line.decode("ascii", "replace"), time.monotonic() - t0
+
+
+class Deadlines(h.SmtpdTestCase):
+    """Issue 23.2: bytes do not extend a deadline, so slow clients cannot hold slots."""
+
+    def test_command_line_trickle_is_cut(self):
+        # One byte every 0.4 s of a line that never ends: the old idle timer was reset
+        # by each byte and never fired.
+        with h.Smtpd(smtpd_command_timeout="2s") as d, d.client() as c:
+            line, t = trickle(c, b"NOOPNOOPNOOP")
+            self.assertEqual(line, CMD_TIMEOUT)
+            self.assertGreaterEqual(t, 1.5)
+            self.assertLess(t, 6.0)
+            self.assertTrue(d.alive())
+
+    def test_deadline_counts_from_the_previous_reply(self):
+        with h.Smtpd(smtpd_command_timeout="2s") as d, d.client() as c:
+            for _ in range(3):      # whole commands in time: each reply gives 2 s again
+                time.sleep(1.0)
+                self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
+            c.send("NO")
+            time.sleep(1.0)
+            c.send("O")
+            self.assertEqual(c.reply(timeout=5), CMD_TIMEOUT)
+
+    def test_data_below_min_rate_is_cut(self):
+        # 10 bytes every 0.3 s is 33 bytes/s, under the 500 bytes/s default: bytes keep
+        # arriving, yet the transfer is cut near smtpd_data_timeout.
+        with h.Smtpd(smtpd_data_timeout="2s", smtpd_command_timeout="60s") as d, \
+                d.client() as c:
+            c.ehlo()
+            c.mail_rcpt_data()
+            t0 = time.monotonic()
+            got = b""
+            while time.monotonic() - t0 < 20 and b"\r\n" not in got:
+                try:
+                    c.send("trickle..\n".replace("\n", "\r\n"))
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                got += c.pending(wait=0.3)
+            t = time.monotonic() - t0
+            self.assertEqual(got.split(b"\r\n")[0].decode(), DATA_TIMEOUT)
+            self.assertLess(t, 6.0)
+            time.sleep(0.2)
+            self.assertEqual(d.spool_files(), [])
+
+    def test_data_at_min_rate_goes_through(self):
+        # Bytes at the rate earn their time: 1,000 bytes every 0.5 s (2,000 bytes/s)
+        # for 4 s with a 1 s timeout and a 1,000 bytes/s minimum.
+        with h.Smtpd(smtpd_data_timeout="1s", smtpd_min_data_rate=1000) as d, d.client() as c:
+            c.ehlo()
+            c.mail_rcpt_data()
+            c.send("Subject: steady\r\n\r\n")
+            for i in range(8):
+                time.sleep(0.5)
+                c.send(("%04d" % i) + "x" * 994 + "\r\n")
+            c.send(".\r\n")
+            self.assertRegex(c.reply(), h.QUEUED_RE)
+
+    def test_tls_handshake_trickle_is_cut(self):
+        # A ClientHello one byte every 0.4 s, after STARTTLS and on the implicit-TLS port.
+        hello = bytes.fromhex("16030100c8010000c40303") + b"\x00" * 200
+        with h.Smtpd(tls=True, tls_listen=True, smtpd_tls_handshake_timeout="2s",
+                     smtpd_command_timeout="60s") as d:
+            with d.client() as c:
+                c.ehlo()
+                self.assertEqual(c.cmd("STARTTLS"), "220 2.0.0 Ready to start TLS")
+                line, t = trickle(c, hello)
+                # Dropped without an SMTP reply (GnuTLS may say goodbye with an alert record).
+                self.assertTrue(line.endswith("<EOF>") and "\r\n" not in line, line)
+                self.assertLess(t, 6.0)
+            s = socket.create_connection(("127.0.0.1", d.tls_port), 10)
+            try:
+                c = h.Client.__new__(h.Client)
+                c.sock, c.buf, c.timeout = s, b"", 10
+                line, t = trickle(c, hello)
+                self.assertTrue(line.endswith("<EOF>") and "\r\n" not in line, line)
+                self.assertGreaterEqual(t, 1.5)
+                self.assertLess(t, 6.0)
+            finally:
+                s.close()
+            self.assertTrue(d.wait_log("TLS handshake not done in time, dropped"))
+
+    def test_tricklers_cannot_hold_every_slot(self):
+        # The issue's attack on a small scale: every slot taken by a trickler; new
+        # clients are refused until the deadline frees the slots, then get in.
+        with h.Smtpd(smtpd_max_connections=6, smtpd_stress_threshold=0,
+                     smtpd_command_timeout="3s") as d:
+            slow = [d.client() for _ in range(6)]
+            try:
+                for c in slow:
+                    c.send("N")
+                with d.client() as c:
+                    self.assertEqual(c.banner, TOO_MANY)
+                t0 = time.monotonic()
+                done = set()
+                while len(done) < len(slow) and time.monotonic() - t0 < 15:
+                    for i, c in enumerate(slow):
+                        if i in done:
+                            continue
+                        try:
+                            c.send("O")
+                        except (BrokenPipeError, ConnectionResetError):
+                            done.add(i)
+                            continue
+                        if b"\r\n" in c.pending(wait=0.05):
+                            done.add(i)
+                    time.sleep(0.3)
+                self.assertEqual(len(done), 6, "tricklers still connected after 15 s")
+                self.assertLess(time.monotonic() - t0, 8.0)
+                deadline = time.monotonic() + 5
+                while True:
+                    with d.client() as c:
+                        if c.banner.startswith("220 ") or time.monotonic() > deadline:
+                            self.assertTrue(c.banner.startswith("220 "), c.banner)
+                            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+                            break
+                    time.sleep(0.1)
+            finally:
+                for c in slow:
+                    c.close()
+
+    def test_stress_mode_cuts_idle_sessions(self):
+        # Half of 10 slots in use: stress mode; the idle sessions' 60 s deadline
+        # becomes 2 s at once, and leaves when the count drops.
+        with h.Smtpd(smtpd_max_connections=10, smtpd_stress_threshold=50,
+                     smtpd_stress_timeout="2s", smtpd_command_timeout="60s") as d:
+            idle = [d.client() for _ in range(4)]
+            try:
+                for c in idle:
+                    self.assertEqual(c.cmd("NOOP"), "250 2.0.0 OK")
+                self.assertFalse(idle[0].pending(wait=2.5), "cut before stress mode")
+                t0 = time.monotonic()
+                fifth = d.client()
+                self.assertTrue(d.wait_log("stress mode on: 5 connections of 10"))
+                for c in idle + [fifth]:
+                    self.assertEqual(c.reply(timeout=10), CMD_TIMEOUT)
+                self.assertLess(time.monotonic() - t0, 6.0)
+                fifth.close()
+                self.assertTrue(d.wait_log("stress mode off", timeout=10))
+            finally:
+                for c in idle:
+                    c.close()
 
 
 class Milter(h.SmtpdTestCase):

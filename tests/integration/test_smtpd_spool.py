@@ -1,9 +1,10 @@
 """test_smtpd_spool.py - durability (kill -9 right after 250), leftovers after a crash,
-SIGTERM, and the IPv6 listener."""
+a spool that cannot create files, SIGTERM, and the IPv6 listener."""
 
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -54,6 +55,71 @@ class Durability(h.SmtpdTestCase):
                 self.assertTrue(m)
             self.assertEqual(d.spool_ids(), [m.group(1)])
             self.assertEqual([p for p in d.spool_all_files() if m.group(1) not in p], [])
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class SpoolFull(h.SmtpdTestCase):
+    """Issue 22.1: a spool that cannot create files (no inodes) gives 4xx, never a busy
+    loop or a flood of log lines, and service resumes by itself when space returns."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a small tmpfs needs root")
+
+    def test_no_inodes_then_space_returns(self):
+        d = h.Smtpd()
+        # Root, tmp/ and new/ take three inodes: one is left for message files.
+        # Mode 0750: postern-smtpd refuses a spool others may write (tmpfs's default is 1777).
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,nr_inodes=4,mode=0750", "tmpfs",
+                        d.spool], check=True)
+        try:
+            with d:
+                time.sleep(1.0)
+                cpu0 = cpu_seconds(d.pid)
+                time.sleep(3.0)
+                busy = cpu_seconds(d.pid) - cpu0
+                self.assertLess(busy, 0.5, "%.2f s of CPU in 3 s with no client" % busy)
+                log = d.log_text()
+                self.assertLessEqual(log.count("spool: create in"), 2, log[-2000:])
+                self.assertLess(len(log), 20000)
+                got = []
+                for i in range(4):
+                    # The 421 comes at DATA (no file for the message) or at its end.
+                    with d.client() as c:
+                        c.ehlo()
+                        self.assertEqual(c.cmd("MAIL FROM:<a@example.com>"),
+                                         "250 2.1.0 Sender <a@example.com> OK")
+                        self.assertEqual(c.cmd("RCPT TO:<b@example.com>"),
+                                         "250 2.1.5 Recipient <b@example.com> OK")
+                        r = c.cmd("DATA")
+                        if r.startswith("354"):
+                            c.send(h.dot_stuff(h.sample_message("full %d" % i)) + b".\r\n")
+                            r = c.reply()
+                        got.append(r)
+                        if not h.QUEUED_RE.match(r):
+                            break
+                self.assertEqual(got[-1], "421 4.3.0 Mail system failure, closing transmission channel",
+                                 got)
+                queued = [r for r in got if h.QUEUED_RE.match(r)]
+                self.assertEqual(len(d.spool_files()), len(queued))
+                self.assertEqual([p for p in d.spool_all_files() if "/new/" not in p], [])
+                self.assertTrue(d.alive())
+                # Space returns: the next message is queued, and the log says so once.
+                subprocess.run(["mount", "-o", "remount,nr_inodes=1000", d.spool], check=True)
+                with d.client() as c:
+                    c.ehlo()
+                    self.assertRegex(c.send_message(h.sample_message("space again")),
+                                     h.QUEUED_RE)
+                self.assertTrue(d.wait_log("spool: files can be created in", timeout=10))
+                self.assertEqual(len(d.spool_files()), len(queued) + 1)
+        finally:
+            subprocess.run(["umount", "-l", d.spool])
 
 
 class Signals(h.SmtpdTestCase):

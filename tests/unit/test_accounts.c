@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "crypt_cost.h"
 
 static char hash_y[128], hash_6[128], hash_2b[128], hash_5[128];
 
@@ -64,6 +65,104 @@ test_verify(void **state)
 	assert_string_equal(account_name(accounts_find(a, "carol")), "carol");
 	assert_null(accounts_find(a, "Alice"));
 	accounts_free(a);
+}
+
+/* The hash of a one-account table with that setting (fixed salts: deterministic). */
+static void
+table_line(char *out, size_t outlen, const char *name, const char *setting, const char *pw)
+{
+	const char *h = crypt(pw, setting);
+
+	assert_non_null(h);
+	assert_true(h[0] != '*');
+	snprintf(out, outlen, "%s:%s::example.com\n", name, h);
+}
+
+/*
+ * An unknown name is checked against the dearest hash of the table, its
+ * very scheme and parameters: no timing difference between "no such
+ * account" and "wrong password" for the accounts that matter.
+ */
+static void
+test_dummy_follows_table(void **state)
+{
+	static const struct {
+		const char *settings[3];
+		int dearest;		/* index in settings; -1: the built-in yescrypt */
+	} cases[] = {
+		{ { NULL }, -1 },
+		/* SHA-crypt only: the dummy is SHA-crypt too, not a 14 ms yescrypt. */
+		{ { "$6$saltsaltsalt", "$5$saltsaltsalt", NULL }, 1 },
+		{ { "$6$saltsaltsalt", "$6$rounds=20000$saltsaltsalt", NULL }, 1 },
+		/* bcrypt cost 12 costs more than yescrypt's default; cost 5 less. */
+		{ { "$y$j9T$saltsaltsaltsaltsalt", "$2b$12$saltsaltsaltsaltsalts.", NULL }, 1 },
+		{ { "$2b$05$saltsaltsaltsaltsalts.", "$y$j9T$saltsaltsaltsaltsalt", NULL }, 1 },
+		{ { "$y$j9T$saltsaltsaltsaltsalt", "$y$jAT$saltsaltsaltsaltsalt",
+		    "$y$j8T$saltsaltsaltsaltsalt" }, 1 },
+		{ { "$2b$04$saltsaltsaltsaltsalts.", "$6$saltsaltsalt", "$2b$06$saltsaltsaltsaltsalts." },
+		    2 },
+	};
+	char text[4096], line[512], err[256];
+	const char *names[3] = { "u0", "u1", "u2" };
+	accounts *a;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		text[0] = '\0';
+		for (j = 0; j < 3 && cases[i].settings[j] != NULL; j++) {
+			table_line(line, sizeof(line), names[j], cases[i].settings[j], "pw");
+			strcat(text, line);
+		}
+		a = parse(text, err);
+		assert_non_null(a);
+		if (cases[i].dearest < 0) {
+			assert_memory_equal(accounts_dummy_hash(a), "$y$j9T$", 7);
+		} else {
+			const char *want = crypt("pw", cases[i].settings[cases[i].dearest]);
+
+			assert_string_equal(accounts_dummy_hash(a), want);
+		}
+		/* Unknown names still fail, even with the dearest account's password. */
+		assert_int_equal(accounts_verify(a, "nosuchuser", "pw"), ACCOUNTS_BAD_CREDENTIALS);
+		accounts_free(a);
+	}
+	assert_memory_equal(accounts_dummy_hash(NULL), "$y$j9T$", 7);
+}
+
+/* The cost model orders schemes and parameters as libxcrypt's timings do. */
+static void
+test_crypt_cost(void **state)
+{
+	static const struct {
+		const char *cheaper, *dearer;
+	} order[] = {
+		{ "$6$salt$h", "$5$salt$h" },
+		{ "$6$salt$h", "$6$rounds=5001$salt$h" },
+		{ "$6$rounds=100$salt$h", "$6$salt$h" },	/* clamped to 1000 */
+		{ "$2b$05$h", "$y$j9T$salt$h" },
+		{ "$y$j9T$salt$h", "$2b$12$h" },
+		{ "$y$j8T$salt$h", "$y$j9T$salt$h" },
+		{ "$y$j95$salt$h", "$y$j9T$salt$h" },
+		{ "$y$j9T$salt$h", "$7$CU..../....salt$h" },
+		{ "plain", "$5$salt$h" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (crypt_cost_ns(order[i].cheaper) >= crypt_cost_ns(order[i].dearer))
+			fail_msg("%s should cost less than %s", order[i].cheaper, order[i].dearer);
+	}
+	/* Odd parameters count as the scheme's default; truncated strings are safe. */
+	assert_int_equal(crypt_cost_ns("$2b$99$h"), crypt_cost_ns("$2b$05$h"));
+	assert_int_equal(crypt_cost_ns("$6$rounds=x$h"), crypt_cost_ns("$6$h"));
+	assert_int_equal(crypt_cost_ns("$y$"), crypt_cost_ns("$y$j9T$s$h"));
+	assert_int_equal(crypt_cost_ns("$y$j"), crypt_cost_ns("$y$j9T$s$h"));
+	assert_int_equal(crypt_cost_ns("$7$C"), crypt_cost_ns("$7$CU..../....s$h"));
+	assert_int_equal(crypt_cost_ns("$2b$1"), crypt_cost_ns("$2b$05$h"));
+	assert_int_equal(crypt_cost_ns(""), 0);
+	assert_true(crypt_cost_ns("$6$rounds=99999999999999999999$h") > 0);
 }
 
 static void
@@ -218,6 +317,8 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_no_accounts),
+		cmocka_unit_test(test_dummy_follows_table),
+		cmocka_unit_test(test_crypt_cost),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

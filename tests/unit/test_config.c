@@ -69,12 +69,22 @@ test_defaults(void **state)
 	assert_int_equal(c->message_size_limit, 26214400);
 	assert_int_equal(c->smtpd_command_timeout, 300);
 	assert_int_equal(c->smtpd_data_timeout, 600);
+	assert_int_equal(c->smtpd_min_data_rate, 500);
+	assert_int_equal(c->smtpd_tls_handshake_timeout, 60);
+	assert_int_equal(c->smtpd_stress_threshold, 80);
+	assert_int_equal(c->smtpd_stress_timeout, 10);
 	assert_int_equal(c->milter_reuse, 0);	/* only for milters built for it */
 	assert_string_equal(c->smtpd_milters, "inet:127.0.0.1:8891");
 	assert_string_equal(c->milter_listen, "inet:127.0.0.1:8891");
 	assert_string_equal(c->policy_alignment, "strict");
 	assert_string_equal(c->policy_modules, "");
 	assert_true(c->smtpd_hostname[0] != '\0');
+	/* Issue 23: owner check on, socket 0660 with milter_user's group, built-in TLS suites. */
+	assert_int_equal(c->smtpd_milter_check_owner, 1);
+	assert_int_equal(c->milter_socket_mode, 0660);
+	assert_string_equal(c->milter_socket_group, "");
+	assert_string_equal(c->smtpd_tls_priority, "");
+	assert_int_equal(c->policy_alignment_sender, 0);
 	assert_string_equal(c->relay_host, "");	/* nothing relayed unless asked */
 	assert_string_equal(c->relay_helo_name, c->smtpd_hostname);
 	assert_string_equal(c->relay_tls, "may");
@@ -82,6 +92,41 @@ test_defaults(void **state)
 	assert_string_equal(c->relay_auth_file, "");
 	assert_int_equal(c->relay_concurrency, 20);
 	config_free(c);
+}
+
+/* Octal permission bits: the edges of milter_socket_mode. */
+static void
+test_mode(void **state)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		unsigned want;
+	} cases[] = {
+		{ "0660", 1, 0660 }, { "660", 1, 0660 }, { "0", 1, 0 }, { "0777", 1, 0777 },
+		{ "777", 1, 0777 }, { "0000", 1, 0 }, { "1777", 0, 0 }, { "0778", 0, 0 },
+		{ "08", 0, 0 }, { "", 0, 0 }, { "-660", 0, 0 }, { "+660", 0, 0 }, { "0x1ff", 0, 0 },
+		{ "00660", 0, 0 }, { "66 0", 0, 0 }, { "rw-rw----", 0, 0 },
+	};
+	char err[CONFIG_ERR_MAX], text[64];
+	postern_config *c;
+	unsigned v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = 12345;
+		assert_int_equal(config_parse_mode(cases[i].text, &v) == 0, cases[i].ok);
+		if (cases[i].ok)
+			assert_int_equal(v, cases[i].want);
+	}
+	snprintf(text, sizeof(text), "milter_socket_mode = 0640\n");
+	assert_non_null(c = parse(text, err));
+	assert_int_equal(c->milter_socket_mode, 0640);
+	config_free(c);
+	assert_null(parse("\nmilter_socket_mode = 0999\n", err));
+	assert_string_equal(err, "t.conf:2: bad value \"0999\" for milter_socket_mode: expected "
+	    "octal permission bits (0000 to 0777)");
 }
 
 static void
@@ -194,6 +239,10 @@ test_errors_name_file_and_line(void **state)
 		  "t.conf:1: bad value \"99999999999\" for smtpd_max_recipients: expected a whole number" },
 		{ "smtpd_max_recipients = -1\n",
 		  "t.conf:1: bad value \"-1\" for smtpd_max_recipients: expected a whole number" },
+		{ "smtpd_stress_threshold = 101\n",
+		  "t.conf:1: bad value \"101\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
+		{ "smtpd_stress_threshold = 50%\n",
+		  "t.conf:1: bad value \"50%\" for smtpd_stress_threshold: expected a percentage from 0 to 100" },
 	};
 	size_t i;
 
@@ -299,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_relay_queue_keys),
 		cmocka_unit_test(test_values_and_units),
+		cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_nul_and_long_lines),

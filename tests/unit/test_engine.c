@@ -144,6 +144,31 @@ test_alignment(void **state)
 	engine_free(relaxed);
 }
 
+/* policy_alignment_sender: Sender: aligns like From: when asked; Reply-To, Resent-From never. */
+static void
+test_alignment_sender(void **state)
+{
+	policy_engine *off = engine_ok("");
+	policy_engine *on = engine_ok("policy_alignment_sender = yes\n");
+	policy_engine *relaxed = engine_ok("policy_alignment = relaxed\npolicy_alignment_sender = yes\n");
+	const char *forged = "From: alice@example.com\nSender: ceo@evil.example\nSubject: s\n\nb\n";
+	const char *own = "From: alice@example.com\nSender: Bob <bob@Example.COM>\nSubject: s\n\nb\n";
+	const char *sub = "From: alice@example.com\nSender: bob@mail.example.com\nSubject: s\n\nb\n";
+	const char *others = "From: alice@example.com\nReply-To: x@evil.example\n"
+	    "Resent-From: y@evil.example\nSubject: s\n\nb\n";
+
+	(void)state;
+	check(off, forged, "accept");
+	check(on, forged, "550 5.7.1 Header from domain does not align with envelope from domain");
+	check(on, own, "accept");
+	check(on, sub, "550 5.7.1 Header from domain does not align with envelope from domain");
+	check(relaxed, sub, "accept");
+	check(on, others, "accept");
+	engine_free(off);
+	engine_free(on);
+	engine_free(relaxed);
+}
+
 static void
 test_subject(void **state)
 {
@@ -539,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_mime_structure),
 		cmocka_unit_test(test_header_addresses),
 		cmocka_unit_test(test_alignment),
+		cmocka_unit_test(test_alignment_sender),
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_body_and_attachments),
 		cmocka_unit_test(test_attachment_type),

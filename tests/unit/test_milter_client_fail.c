@@ -326,22 +326,16 @@ test_skip(void **state)
 	mc_list *l;
 	mc_session *s;
 	char *big;
-	size_t n = 300000, hl = strlen("Subject: x\r\n\r\n");
+	size_t n = 300000;
 
 	(void)state;
-	start_filter("skip");
-	big = malloc(n);
-	memcpy(big, "Subject: x\r\n\r\n", hl);
-	memset(big + hl, 'x', n - hl);
-	l = filter_list(5, "tempfail", 0);
-	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	big = big_message(n, 'x');
+	s = filter_session("skip", &l);
 	envelope(s);
 	message(s, big, n, 16384);
 	assert_int_equal(V.act, MC_CONTINUE);
-	mc_session_free(s);
-	mc_list_free(l);
+	end_session(s, l);
 	free(big);
-	spin(100);
 	assert_int_equal(rec_count("B "), 1);
 }
 
@@ -356,17 +350,12 @@ test_backpressure(void **state)
 	int waits = 0;
 
 	(void)state;
-	start_filter("nobody");		/* headers and body not wanted: dropped unread */
-	big = malloc(n);
-	memcpy(big, "Subject: x\r\n\r\n", hl);
-	memset(big + hl, 'y', n - hl);
-	l = filter_list(5, "tempfail", 0);
-	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	big = big_message(n, 'y');
+	s = filter_session("nobody", &l);	/* headers and body not wanted: dropped unread */
 	envelope(s);
 	message(s, big, n, 16384);
 	assert_int_equal(V.act, MC_CONTINUE);
-	mc_session_free(s);
-	mc_list_free(l);
+	end_session(s, l);
 	stop_filter();
 	assert_int_equal(rec_count("B "), 0);
 
@@ -409,14 +398,12 @@ test_stall(void **state)
 	mc_list *l;
 	mc_session *s;
 	char *big;
-	size_t n = 8 << 20, off, hl = strlen("Subject: x\r\n\r\n");
+	size_t n = 8 << 20, off;
 	time_t end = time(NULL) + 20;
 
 	(void)state;
 	start_filter("stall");
-	big = malloc(n);
-	memcpy(big, "Subject: x\r\n\r\n", hl);
-	memset(big + hl, 'z', n - hl);
+	big = big_message(n, 'z');
 	l = filter_list(1, "tempfail", 0);
 	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
 	envelope(s);

@@ -771,7 +771,7 @@ test_limits(void **state)
 	lim.max_header = 64;
 	r = scan_lim(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
 	    "X-Long: 0123456789012345678901234567890123456789012345678901234567\n\n--b--\n"), &lim);
-	assert_int_equal(r->err, MIME_ERR_BAD_HEADER);
+	assert_int_equal(r->err, MIME_ERR_HEADER_TOO_LONG);
 	rec_free(r);
 	for (i = 64; i <= 65; i++) {
 		/* a field of exactly max_header bytes passes, one more does not */
@@ -779,17 +779,17 @@ test_limits(void **state)
 		memcpy(msg, "X-Long: ", 8);
 		strcpy(msg + i, "\r\n\r\nbody\r\n");
 		r = scan_lim(msg, &lim);
-		assert_int_equal(r->err, i == 64 ? MIME_OK : MIME_ERR_BAD_HEADER);
+		assert_int_equal(r->err, i == 64 ? MIME_OK : MIME_ERR_HEADER_TOO_LONG);
 		rec_free(r);
 	}
 	r = scan_lim(crlf("X-Long: 0123456789012345678901234567890123456789\n 01234567890123456789\n\n"), &lim);
-	assert_int_equal(r->err, MIME_ERR_BAD_HEADER);
+	assert_int_equal(r->err, MIME_ERR_HEADER_TOO_LONG);
 	rec_free(r);
 	/* a long header line is refused before it is complete: memory stays bounded */
 	memset(msg, 'a', 60000);
 	memcpy(msg, "X-A: ", 5);
 	r = scan_cuts(msg, 60000, &lim, NULL, 0);
-	assert_int_equal(r->err, MIME_ERR_BAD_HEADER);
+	assert_int_equal(r->err, MIME_ERR_HEADER_TOO_LONG);
 	rec_free(r);
 
 	/* too many header fields */
@@ -799,7 +799,7 @@ test_limits(void **state)
 	assert_int_equal(r->err, MIME_OK);
 	rec_free(r);
 	r = scan_lim("A: 1\nB: 2\nC: 3\nD: 4\n\n", &lim);
-	assert_int_equal(r->err, MIME_ERR_BAD_HEADER);
+	assert_int_equal(r->err, MIME_ERR_TOO_MANY_HEADERS);
 	rec_free(r);
 	free(msg);
 }
@@ -818,6 +818,15 @@ test_error_strings(void **state)
 		for (; *s != '\0'; s++)
 			assert_false(*s >= 'A' && *s <= 'Z');
 	}
+	/* The header limits: sentences for the reply that names them, told apart by pointer. */
+	assert_string_equal(mime_error_str(MIME_ERR_HEADER_TOO_LONG),
+	    "A header field is longer than 16384 bytes");
+	assert_string_equal(mime_error_str(MIME_ERR_TOO_MANY_HEADERS),
+	    "More than 1000 header fields in one header block");
+	assert_true(mime_error_is_header_limit(mime_error_str(MIME_ERR_HEADER_TOO_LONG)));
+	assert_true(mime_error_is_header_limit(mime_error_str(MIME_ERR_TOO_MANY_HEADERS)));
+	assert_false(mime_error_is_header_limit(mime_error_str(MIME_ERR_BAD_HEADER)));
+	assert_false(mime_error_is_header_limit("A header field is longer than 16384 bytes"));
 }
 
 /* A message with every kind of entity, for the chunk-split invariance. */

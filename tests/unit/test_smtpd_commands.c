@@ -24,7 +24,7 @@ static const char ANY[] = "(any reply)";
 
 static struct cmd_conf conf_open = {
 	.hostname = "mx.test", .size_limit = 1000, .max_rcpts = 3, .max_errors = 20,
-	.require_tls = 0, .require_auth = 0,
+	.require_tls = 0, .require_auth = 0, .auth_offered = 1,
 };
 
 static int tx_resets;
@@ -84,6 +84,28 @@ run(struct cmd_session *s, const struct step *steps, size_t n)
 }
 
 #define RUN(s, steps) run(s, steps, sizeof(steps) / sizeof(steps[0]))
+
+/* No account at all: AUTH cannot succeed, so EHLO does not offer it (issue 22.5). */
+static void
+test_ehlo_without_accounts(void **state)
+{
+	static const struct cmd_conf no_accounts = {
+		.hostname = "mx.test", .size_limit = 1000, .max_rcpts = 3, .max_errors = 20,
+		.auth_offered = 0,
+	};
+	static const struct step steps[] = {
+		{ "EHLO client.example",
+		  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n"
+		  "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+		  "250 LIMITS RCPTMAX=3\r\n", SS_GREETED },
+	};
+	struct cmd_session s;
+
+	(void)state;
+	new_session(&s, &no_accounts);
+	RUN(&s, steps);
+	cmd_session_free(&s);
+}
 
 static void
 test_ehlo_and_basic_commands(void **state)
@@ -253,7 +275,7 @@ test_require_tls_and_auth(void **state)
 {
 	static const struct cmd_conf tls_conf = {
 		.hostname = "mx.test", .size_limit = 0, .max_rcpts = 100, .max_errors = 0,
-		.require_tls = 1, .require_auth = 1,
+		.require_tls = 1, .require_auth = 1, .auth_offered = 1,
 	};
 	static const struct step before_tls[] = {
 		{ "EHLO c",
@@ -501,6 +523,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ehlo_and_basic_commands),
+		cmocka_unit_test(test_ehlo_without_accounts),
 		cmocka_unit_test(test_mail_rcpt_data),
 		cmocka_unit_test(test_null_sender_and_smtputf8),
 		cmocka_unit_test(test_bdat),

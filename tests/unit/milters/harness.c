@@ -77,13 +77,52 @@ spin(int ms)
 }
 
 
+void
+wait_socket(const char *path, const char *what)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int i, fd;
+
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+	for (i = 0; i < 400; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		usleep(50000);
+	}
+	fail_msg("%s did not listen on %s within 20 s", what, path);
+}
+
+pid_t
+start_postern_milter(const char *conf, const char *sockpath, const char *errpath, int debug)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = errpath ? open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600) :
+		    open("/dev/null", O_WRONLY);
+		dup2(fd, 2);
+		if (debug)
+			execl(POSTERN_MILTER, "postern-milter", "-d", "-c", conf, (char *)NULL);
+		else
+			execl(POSTERN_MILTER, "postern-milter", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	wait_socket(sockpath, "postern-milter");
+	return pid;
+}
+
 /* Filter idx listens on DIR/fIDX.sock, records into DIR/recordIDX; sock, rec_file: the last one. */
 void
 start_filter_at(const char *mode, int idx)
 {
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	char conn[160];
-	int i, fd;
 
 	snprintf(sock, sizeof(sock), "%s/f%d.sock", dir, idx);
 	snprintf(rec_file, sizeof(rec_file), "%s/record%d", dir, idx);
@@ -95,17 +134,7 @@ start_filter_at(const char *mode, int idx)
 		execl(TEST_FILTER, "test_filter", "-p", conn, "-m", mode, "-o", rec_file, (char *)NULL);
 		_exit(127);
 	}
-	snprintf(un.sun_path, sizeof(un.sun_path), "%s", sock);
-	for (i = 0; i < 100; i++) {
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0) {
-			close(fd);
-			return;
-		}
-		close(fd);
-		usleep(50000);
-	}
-	fail_msg("test_filter did not start");
+	wait_socket(sock, "test_filter");
 }
 
 void
@@ -176,6 +205,16 @@ rec_count(const char *prefix)
 	return n;
 }
 
+void
+assert_rec(const char *const *want)
+{
+	size_t i;
+
+	for (i = 0; want[i] != NULL; i++)
+		if (!rec_has(want[i]))
+			fail_msg("the milter's record lacks \"%s\"", want[i]);
+}
+
 mc_list *
 list_of(const char *spec, unsigned timeout, const char *def, unsigned pool)
 {
@@ -216,6 +255,35 @@ const char msg[] =
 	"\r\n"
 	"Body line 1\r\n"
 	"..leading dot kept as given\r\n";
+
+mc_session *
+filter_session(const char *mode, mc_list **l)
+{
+	start_filter(mode);
+	*l = filter_list(5, "tempfail", 0);
+	return mc_session_new(*l, base, on_verdict, on_ready, NULL);
+}
+
+void
+end_session(mc_session *s, mc_list *l)
+{
+	mc_session_free(s);
+	mc_list_free(l);
+	spin(100);
+}
+
+char *
+big_message(size_t n, char fill)
+{
+	static const char head[] = "Subject: x\r\n\r\n";
+	char *m = malloc(n);
+
+	assert_non_null(m);
+	assert_true(n > sizeof(head));
+	memcpy(m, head, sizeof(head) - 1);
+	memset(m + sizeof(head) - 1, fill, n - (sizeof(head) - 1));
+	return m;
+}
 
 /* Connect through DATA; each step must continue. */
 void

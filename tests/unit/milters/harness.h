@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "milter_client.h"
+#include "milter_client/milter_client.h"
 #include "milter_proto.h"
 
 #ifndef TEST_FILTER
@@ -50,15 +50,26 @@ void on_verdict(void *arg, const struct mc_verdict *v);
 void on_ready(void *arg);
 void wait_verdict(void);
 void spin(int ms);
+/* Wait until something accepts on the unix socket path (20 s at most), else fail naming what. */
+void wait_socket(const char *path, const char *what);
+/* postern-milter -c conf [-d], stderr to errpath (NULL: /dev/null); returns once sockpath answers. */
+pid_t start_postern_milter(const char *conf, const char *sockpath, const char *errpath, int debug);
 void start_filter_at(const char *mode, int idx);
 void start_filter(const char *mode);
 void stop_filter(void);
 char *slurp(const char *path);
 int rec_has(const char *line);
 int rec_count(const char *prefix);
+/* Every line of want (NULL-terminated) is in the record of the last filter. */
+void assert_rec(const char *const *want);
 /* pool: idle connections kept per milter; above 0 it also turns reuse on (milter_reuse). */
 mc_list *list_of(const char *spec, unsigned timeout, const char *def, unsigned pool);
 mc_list *filter_list(unsigned timeout, const char *def, unsigned pool);
+/* A session on a new test_filter in mode (5 s, tempfail, no pool); end_session frees both and lets the record settle. */
+mc_session *filter_session(const char *mode, mc_list **l);
+void end_session(mc_session *s, mc_list *l);
+/* "Subject: x", an empty line, then fill up to n bytes (malloc'd). */
+char *big_message(size_t n, char fill);
 void envelope(mc_session *s);
 void message(mc_session *s, const char *m, size_t len, size_t n);
 const struct mc_mod *find_mod(enum mc_mod_kind k, const char *name);

@@ -121,6 +121,11 @@ f_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, 
 		*pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH);
 		return SMFIS_CONTINUE;
 	}
+	if (is("noconnect")) {
+		/* Like postern-milter without modules: neither connect nor HELO. */
+		*pf1 = f1 & (SMFIP_SKIP | SMFIP_NOCONNECT | SMFIP_NOHELO);
+		return SMFIS_CONTINUE;
+	}
 	if (is("symlist")) {
 		*pf1 = f1 & SMFIP_SKIP;
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "{mail_addr}") != MI_SUCCESS)
@@ -173,6 +178,11 @@ f_envfrom(SMFICTX *ctx, char **argv)
 	for (i = 0; argv[i]; i++)
 		rec("F", argv[i], strlen(argv[i]));
 	rec_macros(ctx, "F", mail_macros);
+	if (is("noconnect")) {
+		/* What the skipped steps' macros still told it. */
+		rec_macros(ctx, "C@F", conn_macros);
+		rec_macros(ctx, "H@F", helo_macros);
+	}
 	if (is("tempfail_mail"))
 		return SMFIS_TEMPFAIL;
 	if (is("slow_mail"))

@@ -77,6 +77,9 @@ struct mc_options {
 	uint64_t max_body;		/* 0: MC_MAX_BODY_DEFAULT */
 	unsigned pool_max;		/* 0: no reuse at all */
 	int reuse;			/* milter_reuse: each milter's reuse= unless it says */
+	int check_owner;		/* smtpd_milter_check_owner: refuse a milter socket */
+					/* owned by anyone but root, us or owner_uid */
+	long owner_uid;			/* milter_user's uid, or -1 */
 };
 
 /*
@@ -90,6 +93,12 @@ mc_list *mc_list_parse(const char *spec, const struct mc_options *opt, char *err
 /* Drop the caller's reference; idle connections close with the last one. */
 void mc_list_free(mc_list *l);
 size_t mc_list_count(const mc_list *l);
+/*
+ * postern-smtpd -t: connect to milter i now (blocking, up to timeout_s) and,
+ * with check_owner, apply the owner check; 0, or -1 with a reason in why.
+ * Nothing is sent.
+ */
+int mc_list_probe(const mc_list *l, size_t i, unsigned timeout_s, char *why, size_t whylen);
 const char *mc_list_name(const mc_list *l, size_t i);
 
 enum mc_action { MC_CONTINUE, MC_REJECT, MC_TEMPFAIL, MC_DISCARD, MC_CLOSE };

@@ -9,6 +9,7 @@
 
 #include "milter_client.h"
 #include "milter_proto.h"
+#include "mc_split.h"
 
 #include <sys/socket.h>
 
@@ -41,6 +42,13 @@ struct mc_milter {
 	int reuse;
 	struct mc_conn *idle;		/* pool: reusable connections after QUIT_NC */
 	unsigned nidle;
+	/*
+	 * The steps it negotiated last time (any session): a milter that
+	 * skips connect (and HELO) is connected only at the first event it
+	 * takes, so idle and pre-banner SMTP sessions hold no milter socket.
+	 */
+	uint32_t proto_seen;
+	int proto_known;
 };
 
 struct mc_list {
@@ -50,6 +58,8 @@ struct mc_list {
 	char *tmpdir;
 	uint64_t max_body;
 	unsigned pool_max;
+	int check_owner;		/* smtpd_milter_check_owner */
+	long owner_uid;			/* milter_user's uid, -1: none */
 };
 
 enum mc_conn_state { C_CONNECTING, C_NEGOTIATING, C_READY, C_IDLE, C_CLOSING };
@@ -89,6 +99,7 @@ struct mc_slot {
 	int eoh_mac;			/* EOH-stage macros sent for this message */
 	int skip_ev;			/* SMFIR_SKIP: further events of this type are not sent */
 	int replay;			/* reused connection failed early: CONNECT and HELO go again */
+	int deferred;			/* not connected yet: opened at the first event it takes */
 };
 
 /* Macros we know, by index; names as sent. */
@@ -117,7 +128,12 @@ struct mc_session {
 	int waiting;			/* cur awaits its reply */
 	struct mp_buf pkt[2];		/* the event packet; [1]: HEADER with its leading space */
 	enum mc_action act;
-	char reply[MP_REPLY_MAX + 1];
+	/*
+	 * Reply texts (MP_REPLY_MAX + 1 bytes each) are made on first use by
+	 * mc_reply_buf(): most sessions never get a refusal, and three such
+	 * arrays in place made every idle session cost 14 KiB.
+	 */
+	char *reply;
 	int close;
 	const char *decider;
 	/* Session-wide outcomes. */
@@ -129,21 +145,16 @@ struct mc_session {
 	 * DATA) gets it again, without asking the milters.
 	 */
 	enum mc_action helo_act;	/* MC_CONTINUE: none */
-	char helo_reply[MP_REPLY_MAX + 1];
+	char *helo_reply;
 	const char *helo_decider;
 	/* The message. */
 	int discard;			/* some milter said DISCARD */
 	enum mc_action msg_act;		/* refusal from a stream step, answered at end */
-	char msg_reply[MP_REPLY_MAX + 1];
+	char *msg_reply;
 	const char *msg_decider;
 	int in_data;
 	struct evbuffer *in;		/* message bytes not parsed yet */
-	int hstate;			/* header splitter state */
-	struct mp_buf field;		/* current header field, CRs dropped */
-	size_t colon;			/* offset of its ':' + 1, 0 before it */
-	int field_cut;
-	int in_body;
-	struct mp_buf chunk;		/* body bytes for the next BODY packet */
+	struct mc_split split;		/* the stream cut into header fields and body chunks */
 	int eom;			/* mc_eom() called */
 	int want_ready;
 	int out_blocked;
@@ -159,6 +170,9 @@ struct mc_session {
 /* milter_client_list.c */
 void mc_list_unref(mc_list *l);
 
+/* milter_client_owner.c: 0 when the peer on fd (a new connection to milter mi) may serve it. */
+int mc_owner_check(const mc_list *l, size_t mi, int fd, char *why, size_t whylen);
+
 /* milter_client_conn.c */
 struct mc_conn *mc_conn_get(mc_session *s, size_t slot);
 void mc_conn_send(struct mc_conn *c, const void *p, size_t n, int expect_reply);
@@ -169,6 +183,8 @@ int mc_conn_blocked(struct mc_conn *c);
 void mc_pool_flush(struct mc_milter *m);
 extern uint64_t mc_nconnects, mc_nreuses;
 
+/* milter_client.c: a reply buffer of the session (s->reply, ...), allocated on first use. */
+char *mc_reply_buf(char **slot);
 /* milter_client.c: what a connection reports to its session. */
 void mc_on_ready(mc_session *s, size_t slot);
 void mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m);

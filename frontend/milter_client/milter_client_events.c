@@ -58,8 +58,16 @@ mc_connect(mc_session *s, const struct mc_client *ci)
 	m.s2 = s->family == SMFIA_UNKNOWN ? NULL : ci->addr;
 	encode_event(s, &m);
 	for (i = 0; i < s->n; i++) {
-		if (s->slots[i].c == NULL && !s->slots[i].off &&
-		    (s->slots[i].c = mc_conn_get(s, i)) == NULL)
+		const struct mc_milter *mm = &s->l->v[i];
+
+		if (s->slots[i].c != NULL || s->slots[i].off)
+			continue;
+		if (mm->proto_known && (mm->proto_seen & SMFIP_NOCONNECT)) {
+			/* It does not look at connect: no socket until it takes an event (mc_event_start). */
+			s->slots[i].deferred = 1;
+			continue;
+		}
+		if ((s->slots[i].c = mc_conn_get(s, i)) == NULL)
 			mc_on_fail(s, i, "cannot connect");
 	}
 	mc_event_start(s, SMFIC_CONNECT);

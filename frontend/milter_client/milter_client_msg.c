@@ -129,15 +129,6 @@ mc_send_macros(mc_session *s, size_t slot, int stage)
 
 /* --- the message stream */
 
-enum {
-	HS_START,	/* at the start of a header-section line */
-	HS_NAME,	/* in a field name */
-	HS_NAME_WSP,	/* blanks between the name and its colon */
-	HS_VALUE,	/* after the colon */
-	HS_CR,		/* CR in a value, LF expected */
-	HS_EMPTY_CR	/* CR at the start of a line: the empty line, probably */
-};
-
 int
 mc_hdr_leadspc(const struct mc_conn *c)
 {
@@ -148,37 +139,12 @@ void
 mc_stream_reset(mc_session *s)
 {
 	evbuffer_drain(s->in, evbuffer_get_length(s->in));
-	s->hstate = HS_START;
-	s->field.len = 0;
-	s->colon = 0;
-	s->field_cut = 0;
-	s->in_body = 0;
-	s->chunk.len = 0;
+	mc_split_reset(&s->split);
 	s->out_blocked = 0;
 	s->want_ready = 0;
 	s->mods_bytes = 0;
 	s->body_slot = 0;
 	event_del(s->ready_ev);
-}
-
-static int
-ftext(int c)
-{
-	return c > 32 && c < 127 && c != ':';
-}
-
-static void
-field_add(mc_session *s, int c)
-{
-	if (s->field.len >= MC_FIELD_MAX) {
-		s->field_cut = 1;	/* bounded: the rest of a giant field is not sent */
-		return;
-	}
-	if (s->field.len == s->field.cap) {
-		s->field.cap = s->field.cap ? s->field.cap * 2 : 256;
-		s->field.p = xrealloc(s->field.p, s->field.cap);
-	}
-	s->field.p[s->field.len++] = (uint8_t)c;
 }
 
 static void
@@ -191,22 +157,22 @@ put_str(struct mp_buf *b, const uint8_t *p, size_t n)
 	b->p[b->len++] = '\0';
 }
 
-/* The field held in s->field as HEADER packets ([0] without the leading space, [1] with). */
+/* The field the splitter holds as HEADER packets ([0] without the leading space, [1] with). */
 static int
 emit_field(mc_session *s)
 {
-	const uint8_t *f = s->field.p;
-	size_t nlen = s->colon - 1, vlen = s->field.len - s->colon, skip, k;
+	const uint8_t *name, *val;
+	size_t nlen, vlen, skip, k;
 	struct mp_buf *b;
+	int cut;
 
-	while (nlen > 0 && (f[nlen - 1] == ' ' || f[nlen - 1] == '\t'))
-		nlen--;
-	if (s->field_cut)
+	mc_split_field(&s->split, &name, &nlen, &val, &vlen, &cut);
+	if (cut)
 		log_warnx("milter: header field %.*s longer than %d bytes, cut", (int)(nlen > 64 ? 64 : nlen),
-		    f, MC_FIELD_MAX);
+		    name, MC_FIELD_MAX);
 	for (k = 0; k < 2; k++) {
 		b = &s->pkt[k];
-		skip = k == 0 && vlen > 0 && f[s->colon] == ' ';	/* Sendmail eats one space */
+		skip = k == 0 && vlen > 0 && val[0] == ' ';	/* Sendmail eats one space */
 		b->len = 0;
 		if (b->cap < MP_HDR_LEN + nlen + vlen + 2) {
 			b->cap = MP_HDR_LEN + nlen + vlen + 2;
@@ -214,148 +180,35 @@ emit_field(mc_session *s)
 		}
 		mp_put_header(b->p, SMFIC_HEADER, nlen + vlen - skip + 2);
 		b->len = MP_HDR_LEN;
-		put_str(b, f, nlen);
-		put_str(b, f + s->colon + skip, vlen - skip);
+		put_str(b, name, nlen);
+		put_str(b, val + skip, vlen - skip);
 	}
-	s->field.len = 0;
-	s->colon = 0;
-	s->field_cut = 0;
 	return mc_any_takes(s, SMFIC_HEADER) ? SMFIC_HEADER : 0;
 }
 
-/* The header section ends: the EOH unit. Bytes of a line that was no header begin the body. */
+/* The header section ended. */
 static int
-to_body(mc_session *s, const char *lead, size_t leadlen)
+emit_eoh(mc_session *s)
 {
-	s->chunk.len = 0;
-	if (s->field.len + leadlen > 0) {
-		s->chunk.p = xrealloc(s->chunk.p, MP_CHUNK);
-		s->chunk.cap = MP_CHUNK;
-		if (s->field.len)
-			memcpy(s->chunk.p, s->field.p, s->field.len);
-		if (leadlen)
-			memcpy(s->chunk.p + s->field.len, lead, leadlen);
-		s->chunk.len = s->field.len + leadlen;
-	}
-	s->field.len = 0;
-	s->colon = 0;
-	s->in_body = 1;
-	s->hstate = HS_START;
 	s->pkt[0].len = 0;
 	mp_encode(&s->pkt[0], MP_COMMANDS, &(struct mp_msg){ .cmd = SMFIC_EOH });
 	return mc_any_takes(s, SMFIC_EOH) ? SMFIC_EOH : 0;
 }
 
-/*
- * One byte of the header section. Returns a unit to send (or 0) and sets
- * *took when the byte was consumed; a byte is left for later when a unit
- * has to go out before it.
- */
-static int
-hdr_byte(mc_session *s, int c, int *took)
-{
-	*took = 1;
-	switch (s->hstate) {
-	case HS_START:
-		if (s->colon && (c == ' ' || c == '\t')) {
-			field_add(s, '\n');	/* a folded line, joined the way Sendmail does */
-			field_add(s, c);
-			s->hstate = HS_VALUE;
-			return 0;
-		}
-		if (s->colon) {
-			*took = 0;
-			return emit_field(s);
-		}
-		if (c == '\r') {
-			s->hstate = HS_EMPTY_CR;
-			return 0;
-		}
-		if (c == '\n')
-			return to_body(s, NULL, 0);
-		if (ftext(c)) {
-			field_add(s, c);
-			s->hstate = HS_NAME;
-			return 0;
-		}
-		*took = 0;
-		return to_body(s, NULL, 0);
-	case HS_EMPTY_CR:
-		if (c == '\n')
-			return to_body(s, NULL, 0);
-		*took = 0;
-		return to_body(s, "\r", 1);
-	case HS_NAME:
-	case HS_NAME_WSP:
-		if (c == ':') {
-			field_add(s, c);
-			s->colon = s->field.len;
-			s->hstate = HS_VALUE;
-			return 0;
-		}
-		if (c == ' ' || c == '\t') {
-			field_add(s, c);
-			s->hstate = HS_NAME_WSP;
-			return 0;
-		}
-		if (s->hstate == HS_NAME && ftext(c) && s->field.len < MC_FIELD_MAX) {
-			field_add(s, c);
-			return 0;
-		}
-		*took = 0;	/* not a header field: this line starts the body */
-		return to_body(s, NULL, 0);
-	case HS_VALUE:
-		if (c == '\r')
-			s->hstate = HS_CR;
-		else if (c == '\n')
-			s->hstate = HS_START;
-		else
-			field_add(s, c);
-		return 0;
-	case HS_CR:
-		if (c == '\n') {
-			s->hstate = HS_START;
-			return 0;
-		}
-		field_add(s, '\r');
-		s->hstate = HS_VALUE;
-		*took = 0;
-		return 0;
-	}
-	return 0;
-}
-
-/* End of data inside the header section: settle what is held. */
-static int
-hdr_finish(mc_session *s)
-{
-	switch (s->hstate) {
-	case HS_VALUE:
-	case HS_CR:
-		s->hstate = HS_START;
-		/* fall through */
-	case HS_START:
-		if (s->colon)
-			return emit_field(s);
-		return to_body(s, NULL, 0);
-	case HS_EMPTY_CR:
-		return to_body(s, "\r", 1);
-	}
-	return to_body(s, NULL, 0);	/* a name without colon: body text */
-}
-
 static int
 emit_body(mc_session *s)
 {
+	size_t n;
+	const uint8_t *p = mc_split_chunk(&s->split, &n);
+
 	s->pkt[0].len = 0;
-	if (s->pkt[0].cap < MP_HDR_LEN + s->chunk.len) {
+	if (s->pkt[0].cap < MP_HDR_LEN + n) {
 		s->pkt[0].cap = MP_HDR_LEN + MP_CHUNK;
 		s->pkt[0].p = xrealloc(s->pkt[0].p, s->pkt[0].cap);
 	}
-	mp_put_header(s->pkt[0].p, SMFIC_BODY, s->chunk.len);
-	memcpy(s->pkt[0].p + MP_HDR_LEN, s->chunk.p, s->chunk.len);
-	s->pkt[0].len = MP_HDR_LEN + s->chunk.len;
-	s->chunk.len = 0;
+	mp_put_header(s->pkt[0].p, SMFIC_BODY, n);
+	memcpy(s->pkt[0].p + MP_HDR_LEN, p, n);
+	s->pkt[0].len = MP_HDR_LEN + n;
 	return SMFIC_BODY;
 }
 
@@ -364,53 +217,39 @@ static int
 produce(mc_session *s)
 {
 	struct evbuffer_iovec v;
-	const uint8_t *p;
-	size_t i, take;
-	int unit, took;
+	int ev, unit;
 
 	for (;;) {
+		if (mc_split_in_body(&s->split) && !mc_any_takes(s, SMFIC_BODY)) {
+			/* Nobody reads the body (NOBODY, SKIP, accepted): drop it unread. */
+			evbuffer_drain(s->in, evbuffer_get_length(s->in));
+			mc_split_drop_body(&s->split);
+			return 0;
+		}
 		if (evbuffer_peek(s->in, -1, NULL, &v, 1) < 1)
 			v.iov_len = 0;
-		if (s->in_body) {
-			if (!mc_any_takes(s, SMFIC_BODY)) {
-				/* Nobody reads the body (NOBODY, SKIP, accepted): drop it unread. */
-				evbuffer_drain(s->in, evbuffer_get_length(s->in));
-				s->chunk.len = 0;
-				return 0;
-			}
-			if (s->chunk.len == MP_CHUNK || (v.iov_len == 0 && s->eom && s->chunk.len > 0))
-				return emit_body(s);
-			if (v.iov_len == 0)
-				return 0;
-			if (s->chunk.cap < MP_CHUNK) {
-				s->chunk.p = xrealloc(s->chunk.p, MP_CHUNK);
-				s->chunk.cap = MP_CHUNK;
-			}
-			take = MP_CHUNK - s->chunk.len;
-			if (take > v.iov_len)
-				take = v.iov_len;
-			memcpy(s->chunk.p + s->chunk.len, v.iov_base, take);
-			s->chunk.len += take;
-			evbuffer_drain(s->in, take);
-			continue;
-		}
-		if (v.iov_len == 0) {
+		if (v.iov_len > 0) {
+			evbuffer_drain(s->in, mc_split_feed(&s->split, v.iov_base, v.iov_len, &ev));
+		} else {
 			if (!s->eom)
 				return 0;
-			if ((unit = hdr_finish(s)) != 0)
-				return unit;
-			continue;
+			if ((ev = mc_split_finish(&s->split)) == MC_SPLIT_NONE)
+				return 0;
 		}
-		p = v.iov_base;
-		unit = 0;
-		for (i = 0; i < v.iov_len && !s->in_body; i++) {
-			unit = hdr_byte(s, p[i], &took);
-			if (!took)
-				i--;
-			if (unit)
-				break;
+		switch (ev) {
+		case MC_SPLIT_HEADER:
+			unit = emit_field(s);
+			break;
+		case MC_SPLIT_EOH:
+			unit = emit_eoh(s);
+			break;
+		case MC_SPLIT_BODY:
+			unit = emit_body(s);
+			break;
+		default:
+			unit = 0;
+			break;
 		}
-		evbuffer_drain(s->in, unit ? i + 1 : i);
 		if (unit)
 			return unit;
 	}
@@ -522,7 +361,7 @@ name_ok(const char *n)
 	if (*n == '\0')
 		return 0;
 	for (; *n; n++)
-		if (!ftext((unsigned char)*n))
+		if (!mc_split_ftext((unsigned char)*n))
 			return 0;
 	return 1;
 }
@@ -586,7 +425,7 @@ edit_failed(mc_session *s)
 {
 	if (s->msg_act == MC_CONTINUE) {
 		s->msg_act = MC_TEMPFAIL;
-		reply_format(R_POLICY_INTERNAL, NULL, s->msg_reply, sizeof(s->msg_reply));
+		reply_format(R_POLICY_INTERNAL, NULL, mc_reply_buf(&s->msg_reply), MP_REPLY_MAX + 1);
 	}
 }
 

@@ -30,7 +30,7 @@ on_fire(evutil_socket_t fd, short what, void *arg)
 	/* Copies: the callee may free the session before it is done with v. */
 	v.action = s->act;
 	if (s->act != MC_CONTINUE && s->act != MC_DISCARD) {
-		memcpy(reply, s->reply, sizeof(reply));
+		memcpy(reply, mc_reply_buf(&s->reply), sizeof(reply));
 		v.reply = reply;
 	}
 	v.close = s->close;
@@ -57,7 +57,17 @@ static void
 set_reply(mc_session *s, enum mc_action act, enum reply_id id)
 {
 	s->act = act;
-	reply_format(id, NULL, s->reply, sizeof(s->reply));
+	reply_format(id, NULL, mc_reply_buf(&s->reply), MP_REPLY_MAX + 1);
+}
+
+char *
+mc_reply_buf(char **slot)
+{
+	if (*slot == NULL) {
+		*slot = xmalloc(MP_REPLY_MAX + 1);
+		(*slot)[0] = '\0';
+	}
+	return *slot;
 }
 
 /* --- sessions */
@@ -78,6 +88,7 @@ mc_session_new(mc_list *l, struct event_base *base, mc_verdict_fn on_verdict, mc
 	s->slots = xcalloc(s->n ? s->n : 1, sizeof(*s->slots));
 	s->fire = event_new(base, -1, 0, on_fire, s);
 	s->ready_ev = event_new(base, -1, 0, on_ready_ev, s);
+	mc_split_init(&s->split, MC_FIELD_MAX, MP_CHUNK);
 	s->in = evbuffer_new();
 	return s;
 }
@@ -139,10 +150,12 @@ mc_session_free(mc_session *s)
 		free(s->mac[i]);
 	free(s->helo);
 	free(s->conn_host);
+	free(s->reply);
+	free(s->helo_reply);
+	free(s->msg_reply);
 	mp_buf_free(&s->pkt[0]);
 	mp_buf_free(&s->pkt[1]);
-	mp_buf_free(&s->field);
-	mp_buf_free(&s->chunk);
+	mc_split_free(&s->split);
 	if (s->mods)
 		mc_mods_free(s->mods);
 	evbuffer_free(s->in);
@@ -260,8 +273,10 @@ replay(mc_session *s, size_t i)
 	int expect;
 
 	s->slots[i].replay = 0;
-	if (s->ev != SMFIC_CONNECT && s->conn_host && !(c->proto & SMFIP_NOCONNECT)) {
+	/* Macros go even where the event does not, as mc_step() sends them. */
+	if (s->ev != SMFIC_CONNECT && s->conn_host)
 		mc_send_macros(s, i, 0);
+	if (s->ev != SMFIC_CONNECT && s->conn_host && !(c->proto & SMFIP_NOCONNECT)) {
 		m.cmd = SMFIC_CONNECT;
 		m.s1 = s->conn_host;
 		m.family = s->family;
@@ -274,8 +289,9 @@ replay(mc_session *s, size_t i)
 		}
 	}
 	b.len = 0;
-	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo && !(c->proto & SMFIP_NOHELO)) {
+	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo)
 		mc_send_macros(s, i, 1);
+	if (s->ev != SMFIC_HELO && s->ev != SMFIC_CONNECT && s->helo && !(c->proto & SMFIP_NOHELO)) {
 		m.cmd = SMFIC_HELO;
 		m.s1 = s->helo;
 		if (mp_encode(&b, MP_COMMANDS, &m) == MP_OK) {
@@ -364,7 +380,7 @@ mc_event_done(mc_session *s)
 			set_reply(s, MC_REJECT, R_POLICY_REJECT);
 		} else if (ev == SMFIC_BODYEOB && s->msg_act != MC_CONTINUE) {
 			s->act = s->msg_act;
-			memcpy(s->reply, s->msg_reply, sizeof(s->reply));
+			memcpy(mc_reply_buf(&s->reply), mc_reply_buf(&s->msg_reply), MP_REPLY_MAX + 1);
 			s->decider = s->msg_decider;
 			s->close = strncmp(s->reply, "421", 3) == 0;
 		} else if (ev == SMFIC_BODYEOB && s->discard) {
@@ -389,16 +405,46 @@ mc_event_done(mc_session *s)
 	event_active(s->fire, 0, 0);
 }
 
+/*
+ * Connect the milters left unconnected at mc_connect() that take part in
+ * ev: any event of a transaction, or connect-time events they asked for
+ * last time. What they missed (connect and HELO, with their macros) goes
+ * first, as after a stale pooled socket (replay()).
+ */
+static void
+open_deferred(mc_session *s, int ev)
+{
+	struct mc_slot *sl;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		sl = &s->slots[i];
+		if (!sl->deferred || sl->off)
+			continue;
+		if ((ev == SMFIC_CONNECT || ev == SMFIC_HELO || ev == SMFIC_UNKNOWN) &&
+		    (s->l->v[i].proto_seen & no_bit(ev)))
+			continue;
+		sl->deferred = 0;
+		if ((sl->c = mc_conn_get(s, i)) == NULL)
+			mc_on_fail(s, i, "cannot connect");	/* s->ev is 0: no step runs from here */
+		else
+			sl->replay = 1;
+	}
+}
+
 /* Start the event whose packet is in s->pkt[0]. */
 void
 mc_event_start(mc_session *s, int ev)
 {
+	if (!is_stream(ev))
+		open_deferred(s, ev);
 	s->ev = ev;
 	s->unit = is_stream(ev);
 	s->cur = 0;
 	s->waiting = 0;
 	s->act = MC_CONTINUE;
-	s->reply[0] = '\0';
+	if (s->reply)
+		s->reply[0] = '\0';
 	s->close = 0;
 	s->decider = NULL;
 	if (!s->unit && s->closed) {
@@ -407,7 +453,7 @@ mc_event_start(mc_session *s, int ev)
 	}
 	if (!s->unit && s->helo_act != MC_CONTINUE && ev != SMFIC_CONNECT) {
 		s->act = s->helo_act;
-		memcpy(s->reply, s->helo_reply, sizeof(s->reply));
+		memcpy(mc_reply_buf(&s->reply), mc_reply_buf(&s->helo_reply), MP_REPLY_MAX + 1);
 		s->decider = s->helo_decider;
 		s->close = strncmp(s->reply, "421", 3) == 0;
 		mc_event_done(s);
@@ -487,8 +533,12 @@ mc_on_fail(mc_session *s, size_t slot, const char *why)
 
 	log_warnx("milter %s: %s (default action %s)", m->name, why,
 	    m->def == MC_DEF_ACCEPT ? "accept" : m->def == MC_DEF_REJECT ? "reject" : "tempfail");
-	if (sl->c && sl->c->reused && !sl->in_msg && (s->ev == 0 || stage_of(s->ev) <= 2)) {
-		/* The pooled socket had gone stale: say it all again on a fresh one. */
+	if (sl->c && sl->c->reused && (!sl->in_msg || s->ev == SMFIC_MAIL) &&
+	    (s->ev == 0 || stage_of(s->ev) <= 2)) {
+		/*
+		 * The pooled socket had gone stale (it never answered on this
+		 * session): say it all again on a fresh one, MAIL included.
+		 */
 		mc_conn_close(sl->c);
 		sl->replay = 1;
 		if ((sl->c = mc_conn_get(s, slot)) != NULL) {
@@ -545,7 +595,7 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 		/* Refused mid-message: remembered, answered at end of data. */
 		if (s->msg_act == MC_CONTINUE) {
 			s->msg_act = act;
-			memcpy(s->msg_reply, text, sizeof(text));
+			memcpy(mc_reply_buf(&s->msg_reply), text, sizeof(text));
 			s->msg_decider = s->l->v[slot].name;
 		}
 		for (i = 0; i < s->n; i++)
@@ -553,12 +603,12 @@ decide(mc_session *s, size_t slot, const struct mp_msg *m)
 		return 0;
 	}
 	s->act = act;
-	memcpy(s->reply, text, sizeof(text));
+	memcpy(mc_reply_buf(&s->reply), text, sizeof(text));
 	s->close = close;
 	s->decider = s->l->v[slot].name;
 	if (s->ev == SMFIC_HELO) {
 		s->helo_act = act;
-		memcpy(s->helo_reply, text, sizeof(text));
+		memcpy(mc_reply_buf(&s->helo_reply), text, sizeof(text));
 		s->helo_decider = s->decider;
 	}
 	if (s->ev == SMFIC_MAIL) {
@@ -640,7 +690,7 @@ mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m)
 	case SMFIR_CONN_FAIL:
 		/* The milter wants the SMTP client gone, and is done with this socket too. */
 		s->act = MC_CLOSE;
-		reply_format(R_SERVICE_UNAVAILABLE, NULL, s->reply, sizeof(s->reply));
+		reply_format(R_SERVICE_UNAVAILABLE, NULL, mc_reply_buf(&s->reply), MP_REPLY_MAX + 1);
 		s->close = 1;
 		s->decider = s->l->v[slot].name;
 		mc_conn_close(sl->c);

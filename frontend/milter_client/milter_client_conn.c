@@ -10,6 +10,7 @@
  * still in flight and stay in step.
  */
 #include "milter_client_int.h"
+#include "fsperm.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -322,6 +323,8 @@ conn_optneg(struct mc_conn *c, const struct mp_msg *m)
 	c->version = m->version;
 	c->actions = m->actions;
 	c->proto = m->protocol & MC_PROTO;	/* MDS and libmilter-internal bits are not ours */
+	c->list->v[c->mi].proto_seen = c->proto;
+	c->list->v[c->mi].proto_known = 1;
 	while (mp_symlist_next(m, &off, &stage, &names)) {
 		if (stage >= MC_NSTAGES) {
 			log_warnx("milter %s: macro list for unknown stage %u ignored", conn_name(c), stage);
@@ -456,7 +459,7 @@ static void
 conn_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct mc_conn *c = arg;
-	char why[160];
+	char why[FSPERM_MSG_MAX + 160];
 
 	(void)bev;
 	if (c->st == C_CLOSING) {
@@ -464,6 +467,12 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
+		/* Checked once per connection: a pooled one was checked when it was opened. */
+		if (c->list->check_owner && mc_owner_check(c->list, c->mi, bufferevent_getfd(c->bev),
+		    why, sizeof(why)) != 0) {
+			conn_fail(c, why);
+			return;
+		}
 		conn_send_optneg(c);
 		return;
 	}

@@ -6,6 +6,7 @@
  */
 #include "milter_client_int.h"
 #include "config.h"
+#include "endpoint.h"
 #include "xalloc.h"
 
 #include <netdb.h>
@@ -31,53 +32,36 @@ parse_def(const char *v, enum mc_def *d)
 	return 0;
 }
 
-/* One address: inet:host:port, inet6:[addr]:port, unix:/path or local:/path. */
+/* One address: inet:host:port, inet6:[addr]:port, unix:/path or local:/path, resolved now. */
 static int
 parse_addr(struct mc_milter *m, const char *item, char *err, size_t errlen)
 {
-	char host[256], port[16];
-	const char *rest, *colon;
+	struct endpoint ep;
+	char why[128], port[8];
 	struct addrinfo hints, *res;
-	int rc, family = AF_UNSPEC;
+	int rc;
 
-	if (strncmp(item, "unix:", 5) == 0 || strncmp(item, "local:", 6) == 0) {
+	if (endpoint_parse(item, ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX, 0, &ep, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "bad milter socket \"%.200s\" (inet:HOST:PORT, inet6:[ADDR]:PORT "
+		    "or unix:PATH): %s", item, why);
+		return -1;
+	}
+	if (ep.kind == ENDPOINT_UNIX) {
 		struct sockaddr_un *un = (struct sockaddr_un *)&m->ss;
 
-		rest = strchr(item, ':') + 1;
-		if (*rest == '\0' || xstrlcpy(un->sun_path, rest, sizeof(un->sun_path)) != 0)
-			goto bad;
+		_Static_assert(sizeof(un->sun_path) == sizeof(ep.path), "endpoint_parse bounds the path");
 		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, ep.path, sizeof(ep.path));
 		m->sslen = sizeof(*un);
 		return 0;
 	}
-	if (strncmp(item, "inet:", 5) == 0) {
-		rest = item + 5;
-	} else if (strncmp(item, "inet6:", 6) == 0) {
-		rest = item + 6;
-		family = AF_INET6;
-	} else {
-		goto bad;
-	}
-	if (*rest == '[') {
-		const char *rb = strchr(rest, ']');
-
-		if (rb == NULL || rb[1] != ':' || (size_t)(rb - rest - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, rest + 1, (size_t)(rb - rest - 1));
-		host[rb - rest - 1] = '\0';
-		colon = rb + 1;
-	} else {
-		if ((colon = strrchr(rest, ':')) == NULL || (size_t)(colon - rest) >= sizeof(host))
-			goto bad;
-		memcpy(host, rest, (size_t)(colon - rest));
-		host[colon - rest] = '\0';
-	}
-	if (xstrlcpy(port, colon + 1, sizeof(port)) != 0 || port[0] == '\0' || host[0] == '\0')
-		goto bad;
+	snprintf(port, sizeof(port), "%u", ep.port);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
+	hints.ai_family = ep.family;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(ep.host, port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "milter \"%.200s\": %s", item, gai_strerror(rc));
 		return -1;
 	}
@@ -85,10 +69,6 @@ parse_addr(struct mc_milter *m, const char *item, char *err, size_t errlen)
 	m->sslen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
-bad:
-	snprintf(err, errlen, "bad milter socket \"%.200s\" (inet:HOST:PORT, inet6:[ADDR]:PORT or unix:PATH)",
-	    item);
-	return -1;
 }
 
 /* A per-milter setting inside braces. */
@@ -170,6 +150,8 @@ mc_list_parse(const char *spec, const struct mc_options *opt, char *err, size_t 
 	l->tmpdir = xstrdup(opt->tmpdir ? opt->tmpdir : "/tmp");
 	l->max_body = opt->max_body ? opt->max_body : MC_MAX_BODY_DEFAULT;
 	l->pool_max = opt->pool_max;
+	l->check_owner = opt->check_owner;
+	l->owner_uid = opt->check_owner ? opt->owner_uid : -1;
 	if (opt->default_action && parse_def(opt->default_action, &def) != 0) {
 		snprintf(err, errlen, "bad milter_default_action \"%.100s\"", opt->default_action);
 		goto fail;
