@@ -4,10 +4,11 @@ EXTRA_DIST += \
 	contrib/postfix/README.md contrib/postfix/main.cf.snippet \
 	contrib/sendmail/README.md contrib/sendmail/postern.mc \
 	contrib/systemd/postern-milter.service.in contrib/systemd/postern-smtpd.service.in \
-	contrib/postern.conf.in
+	contrib/systemd/postern-relay.service.in contrib/postern.conf.in
 
 # Made at make time, not by configure: the directories must be expanded (${prefix} and all).
-POSTERN_UNITS = contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service
+POSTERN_UNITS = contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
+	contrib/systemd/postern-relay.service
 POSTERN_EDIT = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' -e 's|@runstatedir[@]|$(runstatedir)|g'
 $(POSTERN_UNITS) contrib/postern.conf: %: $(srcdir)/%.in Makefile

@@ -174,10 +174,13 @@ dsn_compose(const struct dsn_info *in, size_t *len, int *eightbit)
 		db_printf(&b, "\r\n");
 	}
 
+	for (i = 0; i < in->headers_len && (unsigned char)in->headers[i] < 0x80; i++)
+		;
 	db_printf(&b, "\r\n--%s\r\n"
 	    "Content-Description: Undelivered Message Headers\r\n"
 	    "Content-Type: text/rfc822-headers\r\n"
-	    "\r\n", boundary);
+	    "%s"
+	    "\r\n", boundary, i < in->headers_len ? "Content-Transfer-Encoding: 8bit\r\n" : "");
 	db_bytes(&b, in->headers, in->headers_len);
 	if (in->headers_len == 0 || in->headers[in->headers_len - 1] != '\n')
 		db_printf(&b, "\r\n");

@@ -158,11 +158,11 @@ queue_pickup(queue *q, const char *id)
 		close(fd);
 		spool_read_free(&m->env);
 		free(m);
-		qstore_corrupt(q, id, err);
+		queue_store_corrupt(q, id, err);
 		return;
 	}
 	close(fd);
-	if (qstore_has_status(q, id)) {
+	if (queue_store_has_status(q, id)) {
 		/* It left before a crash took new/<id> with it: finish the removal. */
 		log_info("id=%s already delivered or failed (status/%s): removing new/%s", id, id, id);
 		unlinkat(q->newfd, id, 0);
@@ -173,7 +173,7 @@ queue_pickup(queue *q, const char *id)
 	}
 	tsearch(m, &q->index, qmsg_cmp);
 	q->nmsgs++;
-	if (!qstore_load(m)) {
+	if (!queue_store_load(m)) {
 		/* No journal yet: the envelope lives in memory until the first record. */
 		journal_rec_envelope(&b, m->env.arrival_ms, m->env.size, m->env.sender,
 		    m->env.rcpts, m->env.nrcpts);
@@ -185,7 +185,7 @@ queue_pickup(queue *q, const char *id)
 			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
 			struct journal_buf h = { NULL, 0, 0 };
 			journal_rec_hold(&h, queue_now_ms(), 1);
-			qstore_append(m, &h);
+			queue_store_append(m, &h);
 			journal_buf_free(&h);
 			log_info("id=%s held: quarantined by a milter (%s); postern-queue release "
 			    "sends it", id, m->env.quarantine);
@@ -195,7 +195,7 @@ queue_pickup(queue *q, const char *id)
 		open += m->st.rcpts[i].state == JOURNAL_R_QUEUED || m->st.rcpts[i].state == JOURNAL_R_DEFERRED;
 	if (m->st.fate != JOURNAL_OPEN || m->st.bounce_id != NULL || open == 0) {
 		/* A crash fell inside the removal: finish it. */
-		qstore_finish(m, NULL, m->st.fate != JOURNAL_OPEN ? m->st.fate : JOURNAL_FAILED);
+		queue_store_finish(m, NULL, m->st.fate != JOURNAL_OPEN ? m->st.fate : JOURNAL_FAILED);
 		return;
 	}
 	queue_schedule(m);
@@ -276,7 +276,7 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 	queue_job_free(m);
 	/* The job held every open recipient: none left open means the message is done. */
 	if (open == 0 || m->delete_req) {
-		qstore_finish(m, &b, open == 0 ? JOURNAL_DELIVERED : JOURNAL_DELETED);
+		queue_store_finish(m, &b, open == 0 ? JOURNAL_DELIVERED : JOURNAL_DELETED);
 		journal_buf_free(&b);
 		queue_dispatch(q);
 		return;
@@ -284,14 +284,14 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 	if (q->stopping) {
 		/* Only what was final goes on disk; the rest is tried again after a restart. */
 		if (nfinal)
-			qstore_append(m, &b);
+			queue_store_append(m, &b);
 		journal_buf_free(&b);
 		queue_dispatch(q);
 		return;
 	}
 	journal_rec_next(&b, now, backoff_next_ms(now, m->st.arrival_ms, m->st.attempts + 1,
 	    cfg->relay_backoff_min, cfg->relay_backoff_max, cfg->relay_max_queue_lifetime));
-	qstore_append(m, &b);
+	queue_store_append(m, &b);
 	journal_buf_free(&b);
 	queue_schedule(m);
 	queue_dispatch(q);
@@ -407,7 +407,7 @@ queue_ctl_file(queue *q, const char *name)
 	case CTL_RELEASE:
 		if (m->st.held != (cmd == CTL_HOLD)) {
 			journal_rec_hold(&b, queue_now_ms(), cmd == CTL_HOLD);
-			qstore_append(m, &b);
+			queue_store_append(m, &b);
 			journal_buf_free(&b);
 		}
 		log_info("id=%s %s", id, cmd == CTL_HOLD ? "held" : "released");
@@ -424,7 +424,8 @@ queue_ctl_file(queue *q, const char *name)
 			m->delete_req = 1;
 		} else {
 			queue_unschedule(m);
-			qstore_finish(m, NULL, JOURNAL_DELETED);
+			queue_store_finish(m, NULL, JOURNAL_DELETED);
+			queue_store_commit(q);	/* done when postern-queue sees the request gone */
 		}
 		break;
 	}
@@ -490,7 +491,7 @@ queue_on_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	qstore_expire(q);
+	queue_store_expire(q);
 	if (every < 1)
 		every = 1;
 	if (every > QUEUE_EXPIRE_EVERY)
@@ -523,7 +524,7 @@ queue_on_commit(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	qstore_commit(q);
+	queue_store_commit(q);
 	queue_dispatch(q);
 }
 
@@ -578,6 +579,7 @@ queue_start(queue *q, char *err, size_t errlen)
 	q->ev_expire = evtimer_new(q->base, queue_on_expire, q);
 	evtimer_add(q->ev_expire, &now);
 	queue_scan(q, q->newfd, queue_pickup);
+	queue_scan(q, q->statefd, queue_store_stale_state);
 	queue_scan(q, q->ctlfd, queue_ctl_file);
 	log_info("queue: %u message(s) at start", q->nmsgs);
 	queue_dispatch(q);
@@ -616,7 +618,7 @@ queue_free(queue *q)
 {
 	if (q == NULL)
 		return;
-	qstore_commit(q);	/* what left in the last loop turn */
+	queue_store_commit(q);	/* what left in the last loop turn */
 	while (q->index != NULL) {
 		struct qmsg *m = *(struct qmsg **)q->index;
 		queue_job_free(m);

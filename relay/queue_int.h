@@ -22,7 +22,7 @@ struct qmsg {
 	int jfd;			/* state/<id> open for appending; -1 before the first record */
 	struct event *timer;
 	int inflight, ready, delete_req;
-	int finishing;			/* status written, waiting for the batch commit (qstore_commit) */
+	int finishing;			/* status written, waiting for the batch commit (queue_store_commit) */
 	int fate;			/* the fate being committed */
 	struct qmsg *commit_next;
 	TAILQ_ENTRY(qmsg) link;		/* in q->ready */
@@ -46,7 +46,7 @@ struct queue {
 	int ifd;			/* inotify */
 	int wd_new, wd_ctl;
 	struct event *ev_inotify, *ev_expire;
-	struct event *ev_commit;	/* runs qstore_commit once per loop turn */
+	struct event *ev_commit;	/* runs queue_store_commit once per loop turn */
 	struct qmsg *commit;		/* messages waiting for it */
 	void *index;			/* tsearch tree of struct qmsg, by id */
 	struct qmsg_list ready;
@@ -60,25 +60,27 @@ uint64_t queue_now_ms(void);
 
 /* queue_store.c */
 /* Append records (created with the envelope first when new), fsync, apply to st and hist. */
-int qstore_append(struct qmsg *m, struct journal_buf *b);
+int queue_store_append(struct qmsg *m, struct journal_buf *b);
 /*
  * The message leaves: queue the DSN when one is due, write status/.<id>.tmp
  * (history + b + the fate) and hand it to the batch commit, which makes it
  * status/<id> and removes the new/ and state/ files.
  */
-void qstore_finish(struct qmsg *m, struct journal_buf *b, int fate);
+void queue_store_finish(struct qmsg *m, struct journal_buf *b, int fate);
 /* The batch commit: one syncfs, the renames, one directory fsync, the removals. */
-void qstore_commit(queue *q);
+void queue_store_commit(queue *q);
 /* Load state/<id> for a message found in new/; 1 when it had one. Truncates a torn tail. */
-int qstore_load(struct qmsg *m);
+int queue_store_load(struct qmsg *m);
 /* Does status/<id> hold a final history (the message left; new/<id> is a leftover)? */
-int qstore_has_status(queue *q, const char *id);
+int queue_store_has_status(queue *q, const char *id);
+/* At startup, for each journal in state/: remove it when its message left (status/<id>). */
+void queue_store_stale_state(queue *q, const char *id);
 /* Move new/<id> aside to corrupt/ (logged with the reason). */
-void qstore_corrupt(queue *q, const char *id, const char *why);
+void queue_store_corrupt(queue *q, const char *id, const char *why);
 /* Remove status/ files older than relay_status_lifetime, and stale temporary files. */
-void qstore_expire(queue *q);
+void queue_store_expire(queue *q);
 /* The DSN of m's failed recipients exists in new/ (or already left): write it when not. */
-void qstore_make_dsn(struct qmsg *m);
+void queue_store_make_dsn(struct qmsg *m);
 
 /* queue.c */
 void queue_forget(struct qmsg *m);

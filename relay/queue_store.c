@@ -60,7 +60,7 @@ qs_buf_add(struct journal_buf *dst, const struct journal_buf *src)
 }
 
 int
-qstore_append(struct qmsg *m, struct journal_buf *b)
+queue_store_append(struct qmsg *m, struct journal_buf *b)
 {
 	queue *q = m->q;
 	int created = 0, rc = 0;
@@ -91,13 +91,13 @@ apply:
 }
 
 int
-qstore_has_status(queue *q, const char *id)
+queue_store_has_status(queue *q, const char *id)
 {
 	return faccessat(q->statusfd, id, F_OK, 0) == 0;
 }
 
 void
-qstore_corrupt(queue *q, const char *id, const char *why)
+queue_store_corrupt(queue *q, const char *id, const char *why)
 {
 	if (renameat(q->newfd, id, q->corruptfd, id) != 0) {
 		log_warn("id=%s: corrupt spool file (%s), and moving it to %s/corrupt/ failed",
@@ -109,7 +109,7 @@ qstore_corrupt(queue *q, const char *id, const char *why)
 }
 
 int
-qstore_load(struct qmsg *m)
+queue_store_load(struct qmsg *m)
 {
 	queue *q = m->q;
 	size_t valid, total, i;
@@ -172,7 +172,7 @@ qs_orig_headers(struct qmsg *m, size_t *len)
 }
 
 void
-qstore_make_dsn(struct qmsg *m)
+queue_store_make_dsn(struct qmsg *m)
 {
 	queue *q = m->q;
 	const char *dsn_id = m->st.bounce_id;
@@ -252,7 +252,7 @@ out:
 	free(msg);
 }
 
-/* status/.<id>.tmp: the whole history, not synced yet (qstore_commit does it for the batch). */
+/* status/.<id>.tmp: the whole history, not synced yet (queue_store_commit does it for the batch). */
 static int
 qs_write_status(struct qmsg *m)
 {
@@ -280,7 +280,7 @@ qs_write_status(struct qmsg *m)
  * files go.
  */
 void
-qstore_commit(queue *q)
+queue_store_commit(queue *q)
 {
 	struct qmsg *list = q->commit, *m, *next;
 	char tmp[128];
@@ -312,10 +312,11 @@ qstore_commit(queue *q)
 	for (m = list; m; m = next) {
 		next = m->commit_next;
 		if (m->fate >= 0) {
-			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
-				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
+			/* The journal first: new/<id> left behind is what a restart looks for. */
 			if (m->jfd >= 0 && unlinkat(q->statefd, m->id, 0) != 0 && errno != ENOENT)
 				log_warn("id=%s: unlink %s/state/%s", m->id, q->dir, m->id);
+			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
+				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
 			log_info("id=%s removed: %s", m->id, journal_fate_name(m->fate));
 		}
 		queue_forget(m);
@@ -323,7 +324,7 @@ qstore_commit(queue *q)
 }
 
 void
-qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
+queue_store_finish(struct qmsg *m, struct journal_buf *b, int fate)
 {
 	queue *q = m->q;
 	struct journal_buf f = { NULL, 0, 0 };
@@ -351,7 +352,7 @@ qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
 		uuid_v7(dsn_id);
 		journal_rec_bounce(&f, now, dsn_id);
 		if (m->jfd < 0 || b == NULL || b->len == 0) {
-			qstore_append(m, &f);
+			queue_store_append(m, &f);
 		} else {
 			/* b is in hist and st already: write it with the bounce record. */
 			struct journal_buf both = { NULL, 0, 0 };
@@ -366,7 +367,7 @@ qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
 		journal_buf_free(&f);
 	}
 	if (m->st.bounce_id != NULL && fate == JOURNAL_FAILED)
-		qstore_make_dsn(m);
+		queue_store_make_dsn(m);
 	if (m->st.fate == JOURNAL_OPEN) {
 		journal_rec_fate(&f, now, fate);
 		journal_replay(&m->st, f.p, f.len);
@@ -385,8 +386,22 @@ qstore_finish(struct qmsg *m, struct journal_buf *b, int fate)
 	event_active(q->ev_commit, EV_WRITE, 0);
 }
 
+/* At startup: a journal whose message is gone from new/ (a crash after its removal). */
 void
-qstore_expire(queue *q)
+queue_store_stale_state(queue *q, const char *id)
+{
+	if (faccessat(q->newfd, id, F_OK, 0) == 0)
+		return;
+	if (queue_store_has_status(q, id)) {
+		unlinkat(q->statefd, id, 0);
+		log_info("id=%s: state/%s removed (the message left: status/%s)", id, id, id);
+	} else {
+		log_warnx("id=%s: state/%s has no message in new/ nor a status: left alone", id, id);
+	}
+}
+
+void
+queue_store_expire(queue *q)
 {
 	DIR *d;
 	struct dirent *de;

@@ -349,6 +349,31 @@ class Corrupt(Base):
         self.assertEqual(len(s.messages()), 1)
 
 
+class Recovery(Base):
+    def test_leftovers_of_a_crash_after_the_status_was_written(self):
+        """Killed after status/ID was written but before new/ID (or state/ID) went: a restart
+        removes them and does not send the message again."""
+        s = self.sink()
+        r = self.relay(s)
+        body = R.message()
+        mid = r.put("alice@example.com", ["bob@example.org"], body)
+        r.wait_state(mid, "delivered")
+        r.stop()
+        import shutil
+        R.put_spool(r.spool, R.spool_bytes(mid, "alice@example.com", ["bob@example.org"], body), mid)
+        other = R.uuid7()
+        shutil.copy(os.path.join(r.spool, "status", mid), os.path.join(r.spool, "state", mid))
+        shutil.copy(os.path.join(r.spool, "status", mid), os.path.join(r.spool, "status", other))
+        shutil.copy(os.path.join(r.spool, "status", mid), os.path.join(r.spool, "state", other))
+        r.start()
+        r.wait_log("already delivered or failed (status/%s): removing new/%s" % (mid, mid))
+        r.wait_log("id=%s: state/%s removed (the message left: status/%s)" % (other, other, other))
+        self.assertEqual(r.files("new"), [])
+        self.assertEqual(r.files("state"), [])
+        time.sleep(0.5)
+        self.assertEqual(len(s.messages()), 1)
+
+
 class Daemon(Base):
     def test_empty_relay_host_exits_at_once(self):
         r = R.Relay(1, relay_host="")

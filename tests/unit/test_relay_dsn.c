@@ -98,6 +98,7 @@ test_compose(void **state)
 	assert_non_null(strstr(m, "\r\n\r\nFinal-Recipient: rfc822; carol@example.org\r\n"
 	    "Action: failed\r\nStatus: 4.3.0\r\n"
 	    "Diagnostic-Code: smtp; 451 4.3.0 Temporary  local problem\r\n"));
+	assert_null(strstr(m, "Content-Transfer-Encoding"));
 	assert_non_null(strstr(m, "Content-Type: text/rfc822-headers\r\n\r\n"
 	    "From: Alice <alice@example.com>\r\nSubject: hi\r\n\r\n--01a2246e-ffff"));
 	/* Ends with the closing boundary; every line ends in CRLF. */
@@ -114,6 +115,8 @@ test_compose(void **state)
 	in.nrcpts = 1;
 	m = dsn_compose(&in, &len, &eightbit);
 	assert_int_equal(eightbit, 1);
+	assert_non_null(strstr(m, "Content-Type: text/rfc822-headers\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\nSubject: caf"));
 	assert_non_null(strstr(m, "Status: 5.0.0\r\nDiagnostic-Code: X-Postern; connection lost\r\n"));
 	free(m);
 }
