@@ -433,26 +433,10 @@ queue_store_expire(queue *q)
 		log_info("status: %u record(s) older than relay_status_lifetime removed", n);
 	if ((fd = dup(q->statefd)) >= 0 && (d = fdopendir(fd)) != NULL) {
 		rewinddir(d);
-		while ((de = readdir(d)) != NULL) {
+		while ((de = readdir(d)) != NULL)
 			/* DSNs are written whole within one callback: any left here is from a crash. */
-			if (strncmp(de->d_name, ".dsn.", 5) == 0) {
+			if (strncmp(de->d_name, ".dsn.", 5) == 0)
 				unlinkat(q->statefd, de->d_name, 0);
-				continue;
-			}
-			/*
-			 * A journal whose message has left new/: the relay was killed
-			 * between removing new/<id> and state/<id> (qstore_commit);
-			 * status/<id> holds its fate. Nothing can bring the message back.
-			 */
-			if (de->d_name[0] == '.' || strcmp(de->d_name, "..") == 0 ||
-			    faccessat(q->newfd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-			    errno != ENOENT)
-				continue;
-			if (unlinkat(q->statefd, de->d_name, 0) == 0)
-				log_info("id=%s: journal of a message that left the queue removed%s",
-				    de->d_name, faccessat(q->statusfd, de->d_name, F_OK,
-				    AT_SYMLINK_NOFOLLOW) == 0 ? "" : " (no status record)");
-		}
 		closedir(d);
 	} else if (fd >= 0) {
 		close(fd);
