@@ -511,7 +511,7 @@ main(int argc, char **argv)
 		pm_remove_stale_socket(sockpath);
 	}
 	pm_warn_secrets(cfg);
-	pm_start(e, cfg);
+	pm_start(e, cfg, strncmp(conn, "unix:", 5) != 0);
 	if (pm_open(conn, err, sizeof(err)) != 0)
 		pm_die("%s", err);
 	if (sockpath != NULL)

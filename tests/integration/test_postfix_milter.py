@@ -7,6 +7,11 @@ through postern-milter; the client asserts the exact reply line Postfix relays
 life cycle: SIGHUP reload (config and accounts), SIGTERM exit 0, and a milter
 that is down (Postfix's milter_default_action = tempfail gives the client 4xx).
 
+Transport: loopback TCP, or with POSTERN_IT_TRANSPORT=unix (test_postfix_milter_unix.sh)
+the same suite over a unix socket made as contrib/postfix recommends
+(milter_socket_mode = 0660, milter_socket_group = postfix): Postfix's smtpd, running
+as the postfix user, must be able to connect without any chmod by hand.
+
 Logins: Postfix authenticates against a private Cyrus sasldb (saslpasswd2,
 package sasl2-bin) and then sends {auth_authen} with MAIL, which is what the
 sender_allowed rule checks; sessions without a login are not checked (contract).
@@ -38,6 +43,7 @@ MILTER = os.path.join(TOP_BUILD, "milter", "postern-milter")
 VERDICT_MODULE = os.path.join(TOP_BUILD, "tests", "unit", "modules", "verdict.so")
 CORPUS = os.path.join(TOP_SRC, "tests", "corpus")
 RCPT = "rcpt@example.net"
+TRANSPORT = os.environ.get("POSTERN_IT_TRANSPORT", "inet")
 
 
 def message(subject="Hello", sender="alice@example.com", body="Hi there.\n", extra=""):
@@ -86,17 +92,38 @@ class Suite:
         self.mport = postfix.free_port()
         self.sasl = postfix.SASLPASSWD2 is not None
         users = {u: PASSWORD for u in ("alice", "carol")} if self.sasl else None
-        self.pf = postfix.PrivatePostfix(milter="inet:127.0.0.1:%d" % self.mport, name="it",
-                                         sasl_users=users)
-        self.milter = None
         self.tmp = tempfile.mkdtemp(prefix="postern-it-")
+        os.chmod(self.tmp, 0o755)       # Postfix's smtpd (user postfix) reaches the socket
         self.accounts = os.path.join(self.tmp, "accounts")
+        self.sock = os.path.join(self.tmp, "milter.sock")
+        if TRANSPORT == "unix":
+            self.listen = "unix:" + self.sock
+            self.socket_settings = {"milter_socket_mode": "0660", "milter_socket_group": "postfix"}
+        else:
+            self.listen = "inet:127.0.0.1:%d" % self.mport
+            self.socket_settings = {}
+        self.pf = postfix.PrivatePostfix(milter=self.listen, name="it", sasl_users=users)
+        self.milter = None
+
+    def wait_ready(self, m):
+        """Start m and wait until it accepts connections on the suite's transport."""
+        if TRANSPORT != "unix":
+            return m.start(wait_port_num=self.mport)
+        m.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and m.proc.poll() is None:
+            if "listening on" in m.log():
+                st = os.stat(self.sock)
+                if (st.st_mode & 0o777) != 0o660 or st.st_gid != postfix.grp.getgrnam("postfix").gr_gid:
+                    raise AssertionError("socket mode %o gid %d, not 0660 postfix"
+                                         % (st.st_mode & 0o777, st.st_gid))
+                return m
+            time.sleep(0.05)
+        raise RuntimeError("milter did not listen on %s:\n%s" % (self.sock, m.log()))
 
     def standard_milter(self):
         """The milter most tests talk to: subject limit 40, the suite's accounts."""
-        m = self.start_milter(accounts_file=self.accounts)
-        m.start(wait_port_num=self.mport)
-        return m
+        return self.wait_ready(self.start_milter(accounts_file=self.accounts))
 
     def start_milter(self, **settings):
         """A new milter on the same port; the previous one must have exited cleanly (status 0
@@ -107,10 +134,11 @@ class Suite:
             if rc not in (0, None):
                 raise AssertionError("previous milter exited with %r:\n%s" % (rc, log))
         base = {
-            "milter_listen": "inet:127.0.0.1:%d" % self.mport,
+            "milter_listen": self.listen,
             "milter_user": "",
             "policy_subject_max_length": "40",
         }
+        base.update(self.socket_settings)
         base.update(settings)
         self.milter = postfix.Milter(MILTER, base, name="milter")
         return self.milter
@@ -202,7 +230,7 @@ def test_corpus(t):
     path = os.path.join(CORPUS, "expected.txt")
     m = t.start_milter(policy_subject_max_length="255",
                        accounts_file=os.path.join(CORPUS, "accounts"))
-    m.start(wait_port_num=t.mport)
+    t.wait_ready(m)
     ran = skipped = 0
     failures = []
     with open(path) as f:
@@ -310,7 +338,7 @@ def test_module_rcpt_reply_percent(t):
     m = t.start_milter(policy_modules=VERDICT_MODULE, verdict_stage="rcpt",
                        verdict_verdict="reject", verdict_code="550", verdict_xcode="5.1.1",
                        verdict_text="Quota 100% used")
-    m.start(wait_port_num=t.mport)
+    t.wait_ready(m)
     expect(submit(t.pf.port, "alice@example.com", message()), "rcpt", 550, "5.1.1 Quota 100% used")
 
 
