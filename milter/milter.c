@@ -264,8 +264,10 @@ pm_steps_for(int modules, int tcp)
 	 * TCP_NODELAY would have to be on Postfix's side. A unix socket has
 	 * no Nagle, and postern-smtpd sets TCP_NODELAY and writes a message's
 	 * packets at once: there the round trip would be pure cost, but a
-	 * TCP listener cannot tell which MTA connects before the negotiation,
-	 * and bench_smtpd --milter measured no loss for postern-smtpd.
+	 * TCP listener cannot tell which MTA connects before the negotiation.
+	 * Measured (bench_smtpd --milter --perf): postern-smtpd's rate did not
+	 * move beyond the noise, for 6.5 more system calls a message in the
+	 * milter and 3 in postern-smtpd.
 	 */
 	if (!tcp)
 		want |= SMFIP_NODATA;
