@@ -222,6 +222,26 @@ def test_sender_allowed_after_login(t):
                   login=("carol", PASSWORD)), "mail", 550, "5.7.1 Sender not allowed")
 
 
+SMFIP_NODATA = 0x200
+SMFIP_NR_DATA = 0x10000
+
+
+def test_negotiated_steps(t):
+    """Over TCP the milter asks for DATA and answers it (Postfix's headers would
+    otherwise wait 40 ms for a delayed ACK, bench/README.md); over a unix socket
+    DATA is not sent. Read from the debug line of the negotiation with Postfix."""
+    m = t.start_milter(accounts_file=t.accounts)
+    m.args = ["-d"]
+    t.wait_ready(m)
+    expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
+    log = m.wait_log("negotiated actions=")
+    steps = int(log.split("negotiated actions=", 1)[1].split("steps=", 1)[1].split()[0], 16)
+    if TRANSPORT == "unix":
+        assert steps & SMFIP_NODATA, "unix socket: DATA asked for (steps 0x%x)" % steps
+    else:
+        assert not steps & (SMFIP_NODATA | SMFIP_NR_DATA), "TCP: DATA not answered (steps 0x%x)" % steps
+
+
 def test_corpus(t):
     """Every row of tests/corpus/expected.txt (file|sender|account|expected) through
     Postfix, with the corpus's config: accounts_file = tests/corpus/accounts, defaults
@@ -386,6 +406,7 @@ TESTS = [
     test_first_rule_in_order_wins,
     test_sender_not_checked_without_auth,
     test_sender_allowed_after_login,
+    test_negotiated_steps,
     test_corpus,
     test_reload_subject_length,
     test_reload_accounts,
