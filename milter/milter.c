@@ -254,13 +254,14 @@ pm_steps_for(int modules, int tcp)
 	 * TCP_NODELAY: when nothing answers between them, Nagle holds the
 	 * headers until the milter's kernel ACKs the macro packet, which it
 	 * delays by 40 ms (delayed ACK: the milter has nothing to send). One
-	 * stall per message: behind Postfix over TCP 22 msgs/s for a single
-	 * session, 244 with DATA answered (bench/bench_postfix, README.md).
+	 * stall per message: behind Postfix over TCP 21.7 msgs/s for a single
+	 * session, 204-327 with DATA answered (bench/bench_postfix, README.md).
 	 * The reply to DATA carries the ACK, at the price of one round trip.
 	 * The fixes that keep no-reply were measured and are weaker or not
 	 * reachable: TCP_QUICKACK has to be set after libmilter has read the
 	 * packet and libmilter gives no callback for macros nor the socket
-	 * (set through its private context at RCPT: 151 msgs/s, not 244);
+	 * (set through its private context at RCPT: 151 msgs/s against 221
+	 * with DATA answered, in the same run);
 	 * TCP_NODELAY would have to be on Postfix's side. A unix socket has
 	 * no Nagle, and postern-smtpd sets TCP_NODELAY and writes a message's
 	 * packets at once: there the round trip would be pure cost, but a
