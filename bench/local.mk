@@ -13,6 +13,14 @@ bench-milter: milter/postern-milter bench/null_milter
 
 .PHONY: bench-milter
 
+# postern-milter behind Postfix over TCP and a unix socket, beside null_milter both ways.
+EXTRA_DIST += bench/bench_postfix
+bench-postfix: milter/postern-milter bench/null_milter
+	$(PYTHON3) $(srcdir)/bench/bench_postfix --milter milter/postern-milter --null bench/null_milter \
+		$(BENCH_ARGS)
+
+.PHONY: bench-postfix
+
 # --- frontend benchmark: `make bench-smtpd` (not part of make check; needs
 # Postfix's smtp-source and smtp-sink, and root for smtp-sink -u).
 EXTRA_PROGRAMS += bench/bench_smtpd_conn

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -119,6 +120,22 @@ pm_set_thread_stack(void)
 		log_warn("thread stack size left at its default");
 	pthread_attr_destroy(&attr);
 #endif
+}
+
+/*
+ * One malloc arena for all threads. glibc gives each new thread that
+ * allocates an arena of its own (up to 8 per CPU), and memory freed in an
+ * arena stays with it: with 20 MTA sessions at once that was 1.3 MB more
+ * resident than with one arena (bench/README.md, memory). The threads
+ * allocate little per message, mostly from their own tcache without the
+ * arena lock: side by side, milter CPU per message 0.21 and 0.21 ms with
+ * one arena, 0.22 and 0.20 ms without (bench_smtpd --milter).
+ */
+static void
+pm_one_arena(void)
+{
+	if (mallopt(M_ARENA_MAX, 1) != 1)
+		log_debug("mallopt(M_ARENA_MAX) refused (a sanitizer's allocator?)");
 }
 
 #define PM_LISTEN_FLAGS (ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX | ENDPOINT_ALLOW_ANY)
@@ -522,7 +539,7 @@ main(int argc, char **argv)
 		pm_remove_stale_socket(sockpath);
 	}
 	pm_warn_secrets(cfg);
-	pm_start(e, cfg);
+	pm_start(e, cfg, strncmp(conn, "unix:", 5) != 0);
 	if (pm_open(conn, err, sizeof(err)) != 0) {
 		char where[CONFIG_ERR_MAX / 2];
 		/* err names libmilter's form of the address; the user wrote milter_listen's. */
@@ -552,6 +569,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	pm_set_thread_stack();		/* before the first thread: they all get it */
+	pm_one_arena();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = pm_on_signal;
 	sa.sa_flags = SA_RESTART;

@@ -15,8 +15,11 @@
  * lock, so a reload never runs in the middle of a callback.
  */
 
-/* The milter owns e and cfg from now on; pm_free() releases them. */
-void pm_start(policy_engine *e, postern_config *cfg);
+/*
+ * The milter owns e and cfg from now on; pm_free() releases them. tcp: the
+ * socket is TCP (inet, inet6), not a unix socket (see pm_steps_for).
+ */
+void pm_start(policy_engine *e, postern_config *cfg, int tcp);
 
 /*
  * smfi_setconn(conn) + smfi_register() + smfi_opensocket(). conn is in

@@ -8,6 +8,11 @@ EXTRA_DIST += tests/integration/test_postfix_milter.py
 # It loads the engine's verdict.so test module to check RCPT replies and '%' escaping.
 tests/integration/test_postfix_milter.log: milter/postern-milter tests/unit/modules/verdict.so \
 	tests/unit/modules/blockdomain.so
+# The same suite over a unix socket made with milter_socket_mode/milter_socket_group.
+TESTS += tests/integration/test_postfix_milter_unix.sh
+EXTRA_DIST += tests/integration/test_postfix_milter_unix.sh
+tests/integration/test_postfix_milter_unix.log: milter/postern-milter tests/unit/modules/verdict.so \
+	tests/unit/modules/blockdomain.so
 
 # postern-milter behind a real Sendmail 8 (unpacked from the packages install-deps.sh
 # downloads), configured with contrib/sendmail/postern.mc: corpus, queue id, milter down.

@@ -7,6 +7,11 @@ through postern-milter; the client asserts the exact reply line Postfix relays
 life cycle: SIGHUP reload (config and accounts), SIGTERM exit 0, and a milter
 that is down (Postfix's milter_default_action = tempfail gives the client 4xx).
 
+Transport: loopback TCP, or with POSTERN_IT_TRANSPORT=unix (test_postfix_milter_unix.sh)
+the same suite over a unix socket made as contrib/postfix recommends
+(milter_socket_mode = 0660, milter_socket_group = postfix): Postfix's smtpd, running
+as the postfix user, must be able to connect without any chmod by hand.
+
 Logins: Postfix authenticates against a private Cyrus sasldb (saslpasswd2,
 package sasl2-bin) and then sends {auth_authen} with MAIL, which is what the
 sender_allowed rule checks; sessions without a login are not checked (contract).
@@ -39,6 +44,7 @@ VERDICT_MODULE = os.path.join(TOP_BUILD, "tests", "unit", "modules", "verdict.so
 BLOCKDOMAIN_MODULE = os.path.join(TOP_BUILD, "tests", "unit", "modules", "blockdomain.so")
 CORPUS = os.path.join(TOP_SRC, "tests", "corpus")
 RCPT = "rcpt@example.net"
+TRANSPORT = os.environ.get("POSTERN_IT_TRANSPORT", "inet")
 
 
 def message(subject="Hello", sender="alice@example.com", body="Hi there.\n", extra=""):
@@ -87,17 +93,38 @@ class Suite:
         self.mport = postfix.free_port()
         self.sasl = postfix.SASLPASSWD2 is not None
         users = {u: PASSWORD for u in ("alice", "carol")} if self.sasl else None
-        self.pf = postfix.PrivatePostfix(milter="inet:127.0.0.1:%d" % self.mport, name="it",
-                                         sasl_users=users)
-        self.milter = None
         self.tmp = tempfile.mkdtemp(prefix="postern-it-")
+        os.chmod(self.tmp, 0o755)       # Postfix's smtpd (user postfix) reaches the socket
         self.accounts = os.path.join(self.tmp, "accounts")
+        self.sock = os.path.join(self.tmp, "milter.sock")
+        if TRANSPORT == "unix":
+            self.listen = "unix:" + self.sock
+            self.socket_settings = {"milter_socket_mode": "0660", "milter_socket_group": "postfix"}
+        else:
+            self.listen = "inet:127.0.0.1:%d" % self.mport
+            self.socket_settings = {}
+        self.pf = postfix.PrivatePostfix(milter=self.listen, name="it", sasl_users=users)
+        self.milter = None
+
+    def wait_ready(self, m):
+        """Start m and wait until it accepts connections on the suite's transport."""
+        if TRANSPORT != "unix":
+            return m.start(wait_port_num=self.mport)
+        m.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and m.proc.poll() is None:
+            if "listening on" in m.log():
+                st = os.stat(self.sock)
+                if (st.st_mode & 0o777) != 0o660 or st.st_gid != postfix.grp.getgrnam("postfix").gr_gid:
+                    raise AssertionError("socket mode %o gid %d, not 0660 postfix"
+                                         % (st.st_mode & 0o777, st.st_gid))
+                return m
+            time.sleep(0.05)
+        raise RuntimeError("milter did not listen on %s:\n%s" % (self.sock, m.log()))
 
     def standard_milter(self):
         """The milter most tests talk to: subject limit 40, the suite's accounts."""
-        m = self.start_milter(accounts_file=self.accounts)
-        m.start(wait_port_num=self.mport)
-        return m
+        return self.wait_ready(self.start_milter(accounts_file=self.accounts))
 
     def start_milter(self, **settings):
         """A new milter on the same port; the previous one must have exited cleanly (status 0
@@ -108,10 +135,11 @@ class Suite:
             if rc not in (0, None):
                 raise AssertionError("previous milter exited with %r:\n%s" % (rc, log))
         base = {
-            "milter_listen": "inet:127.0.0.1:%d" % self.mport,
+            "milter_listen": self.listen,
             "milter_user": "",
             "policy_subject_max_length": "40",
         }
+        base.update(self.socket_settings)
         base.update(settings)
         self.milter = postfix.Milter(MILTER, base, name="milter")
         return self.milter
@@ -195,6 +223,26 @@ def test_sender_allowed_after_login(t):
                   login=("carol", PASSWORD)), "mail", 550, "5.7.1 Sender not allowed")
 
 
+SMFIP_NODATA = 0x200
+SMFIP_NR_DATA = 0x10000
+
+
+def test_negotiated_steps(t):
+    """Over TCP the milter asks for DATA and answers it (Postfix's headers would
+    otherwise wait 40 ms for a delayed ACK, bench/README.md); over a unix socket
+    DATA is not sent. Read from the debug line of the negotiation with Postfix."""
+    m = t.start_milter(accounts_file=t.accounts)
+    m.args = ["-d"]
+    t.wait_ready(m)
+    expect(submit(t.pf.port, "alice@example.com", message()), "data", 250)
+    log = m.wait_log("negotiated actions=")
+    steps = int(log.split("negotiated actions=", 1)[1].split("steps=", 1)[1].split()[0], 16)
+    if TRANSPORT == "unix":
+        assert steps & SMFIP_NODATA, "unix socket: DATA asked for (steps 0x%x)" % steps
+    else:
+        assert not steps & (SMFIP_NODATA | SMFIP_NR_DATA), "TCP: DATA not answered (steps 0x%x)" % steps
+
+
 def test_corpus(t):
     """Every row of tests/corpus/expected.txt (file|sender|account|expected) through
     Postfix, with the corpus's config: accounts_file = tests/corpus/accounts, defaults
@@ -203,7 +251,7 @@ def test_corpus(t):
     path = os.path.join(CORPUS, "expected.txt")
     m = t.start_milter(policy_subject_max_length="255",
                        accounts_file=os.path.join(CORPUS, "accounts"))
-    m.start(wait_port_num=t.mport)
+    t.wait_ready(m)
     ran = skipped = 0
     failures = []
     with open(path) as f:
@@ -299,7 +347,7 @@ def test_reload_adds_module(t):
     expect(submit(t.pf.port, "alice@example.com", message(), rcpts=blocked), "data", 250)
 
     m = t.start_milter(policy_modules=VERDICT_MODULE)
-    m.start(wait_port_num=t.mport)
+    t.wait_ready(m)
     reload("reloaded %s" % t.milter.conf,
            policy_modules="%s, %s" % (VERDICT_MODULE, BLOCKDOMAIN_MODULE),
            blockdomain_domains="blocked.example")
@@ -324,7 +372,7 @@ def test_module_rcpt_reply_percent(t):
     m = t.start_milter(policy_modules=VERDICT_MODULE, verdict_stage="rcpt",
                        verdict_verdict="reject", verdict_code="550", verdict_xcode="5.1.1",
                        verdict_text="Quota 100% used")
-    m.start(wait_port_num=t.mport)
+    t.wait_ready(m)
     expect(submit(t.pf.port, "alice@example.com", message()), "rcpt", 550, "5.1.1 Quota 100% used")
 
 
@@ -372,6 +420,7 @@ TESTS = [
     test_first_rule_in_order_wins,
     test_sender_not_checked_without_auth,
     test_sender_allowed_after_login,
+    test_negotiated_steps,
     test_corpus,
     test_reload_subject_length,
     test_reload_accounts,
