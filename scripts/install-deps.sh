@@ -1,16 +1,19 @@
 #!/bin/sh
 # install-deps.sh - install the Debian 12 packages Postern needs.
-# Usage: sh scripts/install-deps.sh [run|test]
-#   run   what building and running need (scripts/quickstart.sh)
-#   test  that, plus what the test suite needs (scripts/test.sh, CI): the default
+# Usage: sh scripts/install-deps.sh [run|test] [--print]
+#   run      what building and running need (scripts/quickstart.sh)
+#   test     that, plus what the test suite needs (scripts/test.sh, CI): the default
+#   --print  list the packages of the set instead of installing them
 # Idempotent; safe to run as root on a fresh machine (CI does).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 set_=${1:-test}
 case $set_ in
 run|test) ;;
-*) echo "usage: sh scripts/install-deps.sh [run|test]" >&2; exit 2 ;;
+*) echo "usage: sh scripts/install-deps.sh [run|test] [--print]" >&2; exit 2 ;;
 esac
+print=no
+[ "${2:-}" = --print ] && print=yes
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -29,8 +32,13 @@ TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev valgrind
     openssl procps psmisc iproute2 file groff-base man-db m4 util-linux"
 
 pkgs=$RUN_PKGS
+[ "$set_" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"
+if [ "$print" = yes ]; then
+    # shellcheck disable=SC2086
+    printf '%s\n' $pkgs
+    exit 0
+fi
 if [ "$set_" = test ]; then
-    pkgs="$RUN_PKGS $TEST_PKGS"
     # The system Postfix must never start or take port 25: tests run private instances.
     echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
     echo "postfix postfix/mailname string postern.invalid" | $SUDO debconf-set-selections

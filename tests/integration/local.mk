@@ -44,3 +44,8 @@ EXTRA_DIST += tests/integration/smtpd.py tests/integration/dialogs $(SMTPD_SUITE
 
 # The per-recipient test compares the live milter with postern-check, with the blockdomain module.
 tests/integration/test_smtpd_milter.log: tools/postern-check tests/unit/modules/blockdomain.so
+
+# The Quick start and the test script stay out of each other's way; the Quick start
+# installs no test tool (scripts/, issues 19.5, 19.6, 22.4).
+TESTS += tests/integration/test_scripts.sh
+dist_check_SCRIPTS += tests/integration/test_scripts.sh
