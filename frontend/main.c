@@ -12,6 +12,7 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter_client/milter_client.h"
+#include "proxy_nets.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -294,6 +295,15 @@ smtpd_selftest(postern_config *cfg)
 		    cfg->smtpd_user);
 		n++;
 	}
+	{
+		proxy_nets *pn;
+
+		if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &pn, err, sizeof(err)) != 0) {
+			fprintf(stderr, "postern-smtpd: %s: %s\n", where, err);
+			n++;
+		}
+		proxy_nets_free(pn);
+	}
 	n += smtpd_check_secrets(cfg, 1);
 	n += smtpd_check_spool(cfg, 1);
 	if (n == 0)
@@ -309,19 +319,27 @@ smtpd_reload(struct smtpd *d)
 	postern_config *cfg, *old = d->cfg;
 	accounts *acc;
 	mc_list *ml;
+	proxy_nets *pn;
 
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
 		return;
 	}
+	if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &pn, err, sizeof(err)) != 0) {
+		log_warnx("reload failed, keeping the running settings: %s: %s", cfg->path, err);
+		config_free(cfg);
+		return;
+	}
 	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		proxy_nets_free(pn);
 		config_free(cfg);
 		return;
 	}
 	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		proxy_nets_free(pn);
 		accounts_free(acc);
 		config_free(cfg);
 		return;
@@ -356,6 +374,9 @@ smtpd_reload(struct smtpd *d)
 	/* Sessions hold their own reference: the old list lives until the last one ends. */
 	mc_list_free(d->milters);
 	d->milters = ml;
+	/* Connections waiting for their header were matched already: nothing holds the old list. */
+	proxy_nets_free(d->proxy);
+	d->proxy = pn;
 	smtpd_apply_config(d, cfg);
 	config_free(old);
 	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
@@ -496,9 +517,18 @@ main(int argc, char **argv)
 	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
+	if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &d->proxy, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
+		return 1;
+	}
 	smtpd_check_secrets(cfg, 0);
 	/* Before binding: a refused start must not have listened, even briefly. */
 	if (smtpd_check_spool(cfg, 0) != 0) {
+		proxy_nets_free(d->proxy);
 		tls_server_free(d->tls);
 		mc_list_free(d->milters);
 		accounts_free(acc);
@@ -564,6 +594,7 @@ main(int argc, char **argv)
 		event_free(ev_grace);
 	mc_list_free(d->milters);
 	tls_server_free(d->tls);
+	proxy_nets_free(d->proxy);
 	config_free(d->cfg);
 	event_base_free(d->base);
 	return 0;

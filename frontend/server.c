@@ -2,7 +2,9 @@
  * server.c - listeners, accept and connection limits. Over a limit the
  * client gets its 421 line and the socket is closed at once (on an
  * implicit-TLS listener it is only closed: a plaintext line would be
- * garbage inside a TLS handshake).
+ * garbage inside a TLS handshake). Behind a trusted proxy the total
+ * limit counts at accept, the per-address one once the PROXY header
+ * named the real client (proxy_wait.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1	/* accept4 */
@@ -11,6 +13,8 @@
 #include "config.h"
 #include "endpoint.h"
 #include "log.h"
+#include "proxy_nets.h"
+#include "proxy_wait.h"
 #include "reply.h"
 #include "session.h"
 #include "smtpd.h"
@@ -236,6 +240,65 @@ server_on_resume(evutil_socket_t fd, short what, void *arg)
 			event_add(srv->v[i].ev, NULL);
 }
 
+/*
+ * A connection counted in nconn, its client known: the per-address
+ * limit, then the session. Over the limit the place in nconn is given
+ * back.
+ */
+static void
+server_admit(struct listener *l, int fd, const struct sockaddr_storage *client)
+{
+	server *srv = l->srv;
+	struct smtpd *d = srv->d;
+	unsigned char key[17];
+	struct ip_count **pp;
+
+	server_ip_key(client, key);
+	pp = server_ip_slot(srv, key);
+	if (*pp && d->cfg->smtpd_max_connections_per_ip &&
+	    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
+		char addr[64];
+		unsigned port;
+
+		session_format_addr(client, addr, sizeof(addr), &port);
+		srv->nconn--;
+		server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+		return;
+	}
+	if (*pp == NULL) {
+		*pp = xcalloc(1, sizeof(**pp));
+		memcpy((*pp)->key, key, 17);
+	}
+	(*pp)->n++;
+	session_new(srv->d, fd, client, l->tls);
+}
+
+/* The PROXY header is read (or not): the client it names is admitted like a direct one. */
+static void
+server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
+    const struct sockaddr_storage *client, const struct sockaddr_storage *peer)
+{
+	struct listener *l = arg;
+	server *srv = l->srv;
+
+	(void)peer;
+	if (st != PROXY_WAIT_OK) {
+		srv->nconn--;
+		close(fd);
+		return;
+	}
+	if (srv->d->shutting_down) {
+		char addr[64];
+		unsigned port;
+
+		session_format_addr(client, addr, sizeof(addr), &port);
+		srv->nconn--;
+		server_refuse(l, fd, R_SHUTDOWN, addr);
+		return;
+	}
+	server_admit(l, fd, client);
+}
+
 static void
 server_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -248,8 +311,6 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		unsigned char key[17];
-		struct ip_count **pp;
 		char addr[64];
 		unsigned port;
 		int fd;
@@ -282,24 +343,24 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			server_refuse(l, fd, R_SHUTDOWN, addr);
 			continue;
 		}
+		if (d->proxy != NULL && !proxy_nets_match(d->proxy, &ss)) {
+			/* Not one of our proxies: nothing it says can be trusted, not even a banner. */
+			log_info("proxy=%s:%u dropped, no banner: not in smtpd_proxy_protocol",
+			    addr, port);
+			close(fd);
+			continue;
+		}
 		if (d->cfg->smtpd_max_connections && srv->nconn >= d->cfg->smtpd_max_connections) {
 			server_refuse(l, fd, R_TOO_MANY_CONN, addr);
 			continue;
 		}
-		server_ip_key(&ss, key);
-		pp = server_ip_slot(srv, key);
-		if (*pp && d->cfg->smtpd_max_connections_per_ip &&
-		    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
-			server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+		srv->nconn++;
+		if (d->proxy != NULL) {
+			proxy_wait_start(d->base, fd, &ss, d->cfg->smtpd_proxy_timeout,
+			    server_on_proxied, l);
 			continue;
 		}
-		if (*pp == NULL) {
-			*pp = xcalloc(1, sizeof(**pp));
-			memcpy((*pp)->key, key, 17);
-		}
-		(*pp)->n++;
-		srv->nconn++;
-		session_new(d, fd, &ss, l->tls);
+		server_admit(l, fd, &ss);
 	}
 }
 
@@ -345,6 +406,7 @@ server_free(server *srv)
 	if (srv == NULL)
 		return;
 	server_stop_accepting(srv);
+	proxy_wait_cancel_all();	/* headers still awaited at exit */
 	if (srv->ev_resume)
 		event_free(srv->ev_resume);
 	for (i = 0; i < SERVER_IP_BUCKETS; i++) {
