@@ -19,7 +19,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
     clang libclang-rt-14-dev valgrind \
     python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
     gnutls-bin postfix sasl2-bin libsasl2-modules opendkim opendkim-tools rspamd adduser \
-    openssl ca-certificates procps psmisc iproute2 file groff-base man-db m4 util-linux
+    openssl ca-certificates procps psmisc iproute2 file groff-base man-db m4 util-linux \
+    haproxy libsystemd-dev systemd
 
 # Sendmail for tests/integration/test_sendmail_milter.py: sendmail-bin conflicts with
 # postfix, so its packages are only downloaded; the test unpacks them privately.
