@@ -2,7 +2,8 @@
 EXTRA_DIST += \
 	contrib/postfix/README.md contrib/postfix/main.cf.snippet \
 	contrib/sendmail/README.md contrib/sendmail/postern.mc \
-	contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service
+	contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
+	contrib/haproxy/haproxy.cfg
 
 # --- the example policy module, built out of tree against the installed API.
 EXTRA_DIST += contrib/example-module/subjectfilter.c contrib/example-module/Makefile \

@@ -247,6 +247,38 @@ class BehindHaproxy(h.SmtpdTestCase):
         return "\n".join(ln for ln in self.d.log_text().splitlines() if "proxy=%s " % peer in ln)
 
 
+@unittest.skipUnless(os.access(HAPROXY, os.X_OK), "haproxy is not installed (scripts/install-deps.sh)")
+class HealthChecks(h.SmtpdTestCase):
+    def test_check_send_proxy_v2_is_local_and_quiet(self):
+        # HAProxy's checks with check-send-proxy and send-proxy-v2 say LOCAL: closed, not logged as drops.
+        with h.Smtpd(smtpd_proxy_protocol="127.0.0.1") as d:
+            ha = Haproxy([("hc", d.port, "send-proxy-v2 check check-send-proxy inter 100ms")])
+            try:
+                self.assertTrue(d.wait_log("PROXY v2 LOCAL (health check), closed", 10))
+                self.assertTrue(self.wait_for(
+                    lambda: d.log_text().count("PROXY v2 LOCAL (health check)") >= 3, 10))
+                self.assertNotIn("dropped", d.log_text())
+                self.assertNotIn(" connect client=", d.log_text())
+            finally:
+                ha.stop()
+
+    def test_contrib_config_is_valid(self):
+        cfg = os.path.join(h.TOP_SRCDIR, "contrib", "haproxy", "haproxy.cfg")
+        p = subprocess.run([HAPROXY, "-c", "-f", cfg], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(cfg) as f:
+            text = f.read()
+        self.assertEqual(text.count("send-proxy-v2"), 2)
+        # The postern.conf lines it documents are accepted by postern-smtpd itself.
+        lines = re.findall(r"^#   (smtpd_\w+ = .*)$", text, re.M)
+        self.assertIn("smtpd_proxy_protocol = 127.0.0.1/32", lines)
+        d = h.Smtpd(tls=True, **dict(ln.split(" = ", 1) for ln in lines))
+        p = subprocess.run([h.SMTPD_BIN, "-n", "-c", d.conf_path], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("smtpd_proxy_protocol = 127.0.0.1/32", p.stdout)
+
+
 class Config(h.SmtpdTestCase):
     def test_bad_network_refused_at_start(self):
         d = h.Smtpd(smtpd_proxy_protocol="127.0.0.1/40")
