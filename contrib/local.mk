@@ -3,6 +3,8 @@ EXTRA_DIST += \
 	contrib/postfix/README.md contrib/postfix/main.cf.snippet \
 	contrib/sendmail/README.md contrib/sendmail/postern.mc \
 	contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
+	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
+	contrib/systemd/postern.tmpfiles \
 	contrib/haproxy/haproxy.cfg
 
 # --- the example policy module, built out of tree against the installed API.

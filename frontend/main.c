@@ -13,6 +13,7 @@
 #include "log.h"
 #include "milter_client/milter_client.h"
 #include "proxy_nets.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -45,6 +46,9 @@ static struct smtpd smtpd;
 static const char *config_path;
 static int config_missing_ok;
 static struct event *ev_grace;
+static struct event *ev_status;
+
+#define SMTPD_STATUS_INTERVAL	5	/* seconds between systemd STATUS= updates (sent when changed) */
 
 static void
 usage(void)
@@ -396,6 +400,36 @@ smtpd_on_grace(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 }
 
+/* The STATUS= line systemctl status shows. */
+static void
+smtpd_status_text(char *buf, size_t len)
+{
+	snprintf(buf, len, "%u connection(s), %llu since start", session_count(),
+	    (unsigned long long)smtpd.sessions_total);
+}
+
+static void
+smtpd_notify_ready(struct smtpd *d)
+{
+	char st[128];
+
+	(void)d;
+	smtpd_status_text(st, sizeof(st));
+	sdnotify_ready(st);
+}
+
+static void
+smtpd_on_status(evutil_socket_t fd, short what, void *arg)
+{
+	char st[128];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	smtpd_status_text(st, sizeof(st));
+	sdnotify_status(st);
+}
+
 static void
 smtpd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -404,11 +438,15 @@ smtpd_on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
+		/* Whatever the outcome, the settings in force are whole again afterwards. */
+		sdnotify_reloading();
 		smtpd_reload(d);
+		smtpd_notify_ready(d);
 		return;
 	}
 	if (d->shutting_down)
 		return;
+	sdnotify_stopping();
 	log_info("signal %d: no new connections; %u session(s) get up to %d s to finish",
 	    (int)sig, session_count(), SMTPD_SHUTDOWN_GRACE);
 	d->shutting_down = 1;
@@ -573,6 +611,13 @@ main(int argc, char **argv)
 	log_info("postern-smtpd ready: %s, %zu account(s), %zu milter(s), TLS %s, spool %s",
 	    cfg->smtpd_hostname, accounts_count(acc), mc_list_count(d->milters),
 	    d->tls ? "on" : "off", cfg->smtpd_spool_dir);
+	/* Bound, privileges dropped, spool open: systemd may start what depends on us. */
+	smtpd_notify_ready(d);
+	{
+		struct timeval tv = { SMTPD_STATUS_INTERVAL, 0 };
+		ev_status = event_new(d->base, -1, EV_PERSIST, smtpd_on_status, NULL);
+		event_add(ev_status, &tv);
+	}
 
 	event_base_dispatch(d->base);
 
@@ -592,6 +637,7 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 	if (ev_grace)
 		event_free(ev_grace);
+	event_free(ev_status);
 	mc_list_free(d->milters);
 	tls_server_free(d->tls);
 	proxy_nets_free(d->proxy);

@@ -16,12 +16,14 @@
 #include "proxy_nets.h"
 #include "proxy_wait.h"
 #include "reply.h"
+#include "sdnotify.h"
 #include "session.h"
 #include "smtpd.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,6 +36,7 @@
 #define SERVER_BACKLOG		4096
 #define SERVER_ACCEPT_BATCH	256	/* accepts per wakeup, so one listener cannot starve the loop */
 #define SERVER_IP_BUCKETS	4096
+#define SERVER_ACTIVATED_MAX	64	/* sockets systemd may pass */
 
 struct listener {
 	int fd;
@@ -125,12 +128,60 @@ sockerr:
 	return -1;
 }
 
+/* Implicit TLS on a socket systemd passed: told by its FileDescriptorName. */
+static int
+server_activated_tls(const char *name)
+{
+	return strcmp(name, "submissions") == 0 || strcmp(name, "smtps") == 0 ||
+	    strcmp(name, "tls") == 0;
+}
+
+/* Socket activation: take systemd's listeners instead of binding. 1 taken, 0 none, -1 error. */
+static int
+server_adopt(server *srv, char *err, size_t errlen)
+{
+	struct sdnotify_fd fds[SERVER_ACTIVATED_MAX];
+	int n, i;
+
+	if ((n = sdnotify_listen_fds(fds, SERVER_ACTIVATED_MAX, err, errlen)) <= 0)
+		return n;
+	srv->v = xcalloc((size_t)n, sizeof(*srv->v));
+	for (i = 0; i < n; i++) {
+		struct listener *l = &srv->v[srv->n++];
+		int fl;
+
+		l->fd = fds[i].fd;	/* closed by server_free whatever happens next */
+		fl = fcntl(l->fd, F_GETFL);
+
+		/* The accept loop drains the backlog until EAGAIN. */
+		if (fl < 0 || fcntl(fds[i].fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+		    fcntl(fds[i].fd, F_SETFD, FD_CLOEXEC) != 0) {
+			snprintf(err, errlen, "socket activation: descriptor %d: %s", fds[i].fd,
+			    strerror(errno));
+			return -1;
+		}
+		l->tls = server_activated_tls(fds[i].name);
+		l->srv = srv;
+		snprintf(l->name, sizeof(l->name), "fd %d \"%s\" from systemd%s", fds[i].fd,
+		    fds[i].name, l->tls ? " (tls)" : "");
+	}
+	return 1;
+}
+
 server *
 server_new(const char *listen, const char *tls_listen, char *err, size_t errlen)
 {
 	server *srv = xcalloc(1, sizeof(*srv));
 	struct bind_ctx c = { srv, 0, "smtpd_listen", err, errlen };
 
+	switch (server_adopt(srv, err, errlen)) {
+	case 1:
+		return srv;	/* smtpd_listen and smtpd_tls_listen give way to the unit's sockets */
+	case -1:
+		goto fail;
+	default:
+		break;
+	}
 	if (config_foreach_item(listen, server_bind_one, &c) != 0)
 		goto fail;
 	c.tls = 1;

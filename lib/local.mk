@@ -8,10 +8,11 @@ lib_libpostern_a_SOURCES = \
 	lib/accounts.c lib/accounts.h \
 	lib/fsperm.c lib/fsperm.h \
 	lib/crypt_cost.c lib/crypt_cost.h \
-	lib/endpoint.c lib/endpoint.h
-lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
+	lib/endpoint.c lib/endpoint.h \
+	lib/sdnotify.c lib/sdnotify.h
+lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 # Every program links the shared library and what it needs.
-POSTERN_LIBS = lib/libpostern.a $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
+POSTERN_LIBS = lib/libpostern.a $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS) $(LIBSYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 # --- the streaming MIME scanner and its tests.
 lib_libpostern_a_SOURCES += lib/mime.c lib/mime.h lib/mime_decode.c lib/mime_decode.h

@@ -27,6 +27,7 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
+#include "sdnotify.h"
 #include "xalloc.h"
 
 #define PM_PROG			"postern-milter"
@@ -549,6 +550,9 @@ main(int argc, char **argv)
 	pthread_detach(tid);
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
+	/* Socket open, privileges dropped, libmilter serving: the MTAs may start. */
+	snprintf(err, sizeof(err), "listening on %s", cfg->milter_listen);
+	sdnotify_ready(err);
 
 	for (;;) {
 		char what;
@@ -559,11 +563,15 @@ main(int argc, char **argv)
 		if (n != 1)
 			pm_die("signal pipe: %s", n < 0 ? strerror(errno) : "closed");
 		if (what == 'H' && !stopping) {
+			sdnotify_reloading();
 			pm_reload_config(path, missing_ok);
+			snprintf(err, sizeof(err), "listening on %s", pm_config()->milter_listen);
+			sdnotify_ready(err);
 		} else if (what == 'T' && !stopping) {
 			unsigned left;
 
 			stopping = 1;
+			sdnotify_stopping();
 			log_info("stopping: no new connections, finishing transactions in flight");
 			/*
 			 * Drain first, stop libmilter after: Debian's libmilter runs

@@ -32,10 +32,12 @@ TESTS += \
 	tests/integration/test_smtpd_milter.py \
 	tests/integration/test_smtpd_rspamd.py \
 	tests/integration/test_smtpd_security.py \
-	tests/integration/test_smtpd_proxy.py
+	tests/integration/test_smtpd_proxy.py \
+	tests/integration/test_systemd.py
 
 EXTRA_DIST += \
 	tests/integration/test_smtpd_proxy.py \
+	tests/integration/test_systemd.py \
 	tests/integration/smtpd.py \
 	tests/integration/dialogs \
 	tests/integration/test_smtpd_dialogs.py \
