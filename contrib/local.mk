@@ -5,7 +5,7 @@ EXTRA_DIST += \
 	contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
 	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
 	contrib/systemd/postern.tmpfiles \
-	contrib/haproxy/haproxy.cfg
+	contrib/haproxy/haproxy.cfg contrib/prometheus/postern.rules.yml
 
 # --- the example policy module, built out of tree against the installed API.
 EXTRA_DIST += contrib/example-module/subjectfilter.c contrib/example-module/Makefile \

@@ -22,7 +22,8 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/wakeup.c frontend/wakeup.h \
 	frontend/proxy.c frontend/proxy.h \
 	frontend/proxy_nets.c frontend/proxy_nets.h \
-	frontend/proxy_wait.c frontend/proxy_wait.h
+	frontend/proxy_wait.c frontend/proxy_wait.h \
+	frontend/smtpd_metrics.c frontend/smtpd_metrics.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 
 SMTPD_LIBS = frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)

@@ -13,7 +13,9 @@
 #include "log.h"
 #include "milter_client/milter_client.h"
 #include "proxy_nets.h"
+#include "metrics_http.h"
 #include "sdnotify.h"
+#include "smtpd_metrics.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -47,6 +49,8 @@ static const char *config_path;
 static int config_missing_ok;
 static struct event *ev_grace;
 static struct event *ev_status;
+static int metrics_fd = -1;		/* bound before the privileges go */
+static metrics_http *metrics_srv;
 
 #define SMTPD_STATUS_INTERVAL	5	/* seconds between systemd STATUS= updates (sent when changed) */
 
@@ -352,9 +356,10 @@ smtpd_reload(struct smtpd *d)
 	    strcmp(cfg->smtpd_tls_listen, old->smtpd_tls_listen) != 0 ||
 	    strcmp(cfg->smtpd_spool_dir, old->smtpd_spool_dir) != 0 ||
 	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0 ||
-	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0)
-		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user and "
-		    "smtpd_tls_priority changes take effect at restart");
+	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0 ||
+	    strcmp(cfg->smtpd_metrics_listen, old->smtpd_metrics_listen) != 0)
+		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user, "
+		    "smtpd_tls_priority and smtpd_metrics_listen changes take effect at restart");
 	if (cfg->smtpd_tls_cert_file[0] != '\0') {
 		if (d->tls != NULL) {
 			if (tls_server_reload(d->tls, cfg->smtpd_tls_cert_file,
@@ -398,6 +403,13 @@ smtpd_on_grace(evutil_socket_t fd, short what, void *arg)
 	session_shutdown_all(d, 1);
 	if (session_count() == 0)
 		event_base_loopexit(d->base, NULL);
+}
+
+static uint64_t
+smtpd_metrics_conns(void *arg)
+{
+	(void)arg;
+	return session_count();
 }
 
 /* The STATUS= line systemctl status shows. */
@@ -585,6 +597,13 @@ main(int argc, char **argv)
 		    cfg->path);
 		return 1;
 	}
+	if (cfg->smtpd_metrics_listen[0] != '\0' &&
+	    (metrics_fd = metrics_http_bind(cfg->smtpd_metrics_listen, "smtpd_metrics_listen", err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
+		server_free(d->srv);
+		return 1;
+	}
 	if (server_tls_listeners(d->srv) > 0 && d->tls == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_tls_listen needs smtpd_tls_cert_file\n",
 		    cfg->path);
@@ -603,6 +622,11 @@ main(int argc, char **argv)
 	auth_pool_set_accounts(d->auth, acc);
 	d->backoff = auth_backoff_new(SMTPD_BACKOFF_ENTRIES);
 	server_start(d->srv, d);
+	smtpd_metrics_init(smtpd_metrics_conns, NULL);
+	if (metrics_fd >= 0) {
+		metrics_srv = metrics_http_start(d->base, metrics_fd, smtpd_metrics_get());
+		log_info("metrics on http://%s/metrics", cfg->smtpd_metrics_listen);
+	}
 	sigs[0] = evsignal_new(d->base, SIGTERM, smtpd_on_signal, d);
 	sigs[1] = evsignal_new(d->base, SIGINT, smtpd_on_signal, d);
 	sigs[2] = evsignal_new(d->base, SIGHUP, smtpd_on_signal, d);
@@ -629,6 +653,7 @@ main(int argc, char **argv)
 		    (unsigned long long)connects, (unsigned long long)reuses);
 	}
 	log_info("shutting down");
+	metrics_http_free(metrics_srv);
 	server_free(d->srv);
 	spool_close(d->spool);		/* in-flight commits finish first */
 	auth_pool_free(d->auth);
@@ -642,6 +667,7 @@ main(int argc, char **argv)
 	tls_server_free(d->tls);
 	proxy_nets_free(d->proxy);
 	config_free(d->cfg);
+	smtpd_metrics_free();
 	event_base_free(d->base);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "smtpd_metrics.h"
 #include "smtpd.h"
 #include "xalloc.h"
 
@@ -267,6 +268,7 @@ server_refuse(struct listener *l, int fd, int id, const char *addr)
 
 	log_info("refused client=%s: %s", addr, reply_get(id)->text);
 	if (!l->tls) {
+		smtpd_metrics_reply_id(id);
 		n = reply_format(id, NULL, line, sizeof(line) - 2);
 		line[n++] = '\r';
 		line[n++] = '\n';
@@ -313,6 +315,7 @@ server_admit(struct listener *l, int fd, const struct sockaddr_storage *client)
 
 		session_format_addr(client, addr, sizeof(addr), &port);
 		srv->nconn--;
+		smtpd_metrics_refused(SMR_PER_IP);
 		server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
 		return;
 	}
@@ -321,6 +324,7 @@ server_admit(struct listener *l, int fd, const struct sockaddr_storage *client)
 		memcpy((*pp)->key, key, 17);
 	}
 	(*pp)->n++;
+	smtpd_metrics_connection();
 	session_new(srv->d, fd, client, l->tls);
 }
 
@@ -334,6 +338,8 @@ server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
 
 	(void)peer;
 	if (st != PROXY_WAIT_OK) {
+		if (st == PROXY_WAIT_FAILED)
+			smtpd_metrics_refused(SMR_PROXY);
 		srv->nconn--;
 		close(fd);
 		return;
@@ -344,6 +350,7 @@ server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
 
 		session_format_addr(client, addr, sizeof(addr), &port);
 		srv->nconn--;
+		smtpd_metrics_refused(SMR_SHUTDOWN);
 		server_refuse(l, fd, R_SHUTDOWN, addr);
 		return;
 	}
@@ -391,6 +398,7 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 #endif
 		session_format_addr(&ss, addr, sizeof(addr), &port);
 		if (d->shutting_down) {
+			smtpd_metrics_refused(SMR_SHUTDOWN);
 			server_refuse(l, fd, R_SHUTDOWN, addr);
 			continue;
 		}
@@ -398,10 +406,12 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			/* Not one of our proxies: nothing it says can be trusted, not even a banner. */
 			log_info("proxy=%s:%u dropped, no banner: not in smtpd_proxy_protocol",
 			    addr, port);
+			smtpd_metrics_refused(SMR_PROXY);
 			close(fd);
 			continue;
 		}
 		if (d->cfg->smtpd_max_connections && srv->nconn >= d->cfg->smtpd_max_connections) {
+			smtpd_metrics_refused(SMR_MAX_CONNECTIONS);
 			server_refuse(l, fd, R_TOO_MANY_CONN, addr);
 			continue;
 		}

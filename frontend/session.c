@@ -19,6 +19,7 @@
 #include "log.h"
 #include "server.h"
 #include "smtpd.h"
+#include "smtpd_metrics.h"
 #include "spool.h"
 #include "uuid.h"
 #include "xalloc.h"
@@ -117,9 +118,12 @@ session_send(struct session *s, const struct cmd_result *r)
 		out = r->text;
 		n = strlen(out);
 		refusal = 1;
+		smtpd_metrics_reply_text(out);
 	} else {
 		n = cmd_render(&s->cs, r, buf, sizeof(buf));
 		refusal = r->id >= 0 && reply_get(r->id)->code >= 400;
+		if (n > 0)
+			smtpd_metrics_reply_id(r->id);
 	}
 	if (n == 0)
 		return;
@@ -203,20 +207,24 @@ session_on_auth(void *arg, int verdict)
 		log_info("sess=%s auth ok user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_OK);
+		smtpd_metrics_auth(SMA_OK);
 		break;
 	case ACCOUNTS_BAD_CREDENTIALS:
 		log_info("sess=%s auth failed user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_FAILED);
+		smtpd_metrics_auth(SMA_FAILED);
 		break;
 	case ACCOUNTS_BLOCKED:
 		log_info("sess=%s auth blocked user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_NONE);
+		smtpd_metrics_auth(SMA_BLOCKED);
 		break;
 	default:
 		log_warnx("sess=%s auth error user=%s client=%s", s->cs.log_id, user, s->addr);
 		session_auth_done(s, AUTH_OUTCOME_NONE);
+		smtpd_metrics_auth(SMA_ERROR);
 		break;
 	}
 	session_auth_finish(s, verdict);
@@ -508,10 +516,12 @@ session_handshake(struct session *s)
 	if (rc != TLS_OK) {
 		log_info("sess=%s client=%s TLS handshake failed: %s", s->cs.log_id, s->addr,
 		    tls_conn_error(s->io.tls));
+		smtpd_metrics_tls(NULL);
 		s->dead = 1;
 		return;
 	}
 	s->hs_want = 0;
+	smtpd_metrics_tls(tls_conn_version(s->io.tls));
 	log_info("sess=%s client=%s tls=%s cipher=%s", s->cs.log_id, s->addr,
 	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
 	cmd_tls_started(&s->cs);
@@ -643,6 +653,7 @@ session_timeout(struct session *s)
 	if (s->cs.state == SS_TLS_HANDSHAKE) {
 		log_info("sess=%s client=%s TLS handshake not done in time, dropped",
 		    s->cs.log_id, s->addr);
+		smtpd_metrics_tls(NULL);
 		s->dead = 1;
 		return;
 	}

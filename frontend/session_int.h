@@ -59,6 +59,7 @@ struct session {
 	struct cmd_result *held;	/* reply waiting for the milters' verdict */
 	mc_session *mcs;		/* NULL: no milters configured */
 	int mc_stage;			/* enum session_mc_stage: the event awaiting a verdict */
+	uint64_t mc_sent_us;		/* when it went to the milters (round-trip metric) */
 	unsigned mc_tx : 1;		/* the milters saw MAIL of the open transaction */
 	unsigned mc_paused : 1;		/* mc_body() asked us to stop reading */
 	unsigned mc_eom_wait : 1;	/* end of data reached while paused */

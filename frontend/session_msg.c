@@ -9,6 +9,7 @@
 #include "data.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_metrics.h"
 #include "spool.h"
 #include "spool_edit.h"
 #include "tls.h"
@@ -157,6 +158,7 @@ session_on_commit(void *arg, int ok)
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->scan.size);
 	if (ok) {
 		s->nmsgs++;
+		smtpd_metrics_queued(s->scan.size);
 		log_info("sess=%s queued id=%s size=%s rcpts=%u from=%s account=%s client=%s",
 		    s->cs.log_id, s->msg_id, size, s->cs.nrcpts, s->cs.sender ? s->cs.sender : "<>",
 		    s->cs.account ? s->cs.account : "-", s->addr);

@@ -50,6 +50,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_tls_handshake_timeout, CT_DURATION, "60s"),
 	K(smtpd_proxy_protocol, CT_STR, "no"),
 	K(smtpd_proxy_timeout, CT_DURATION, "10s"),
+	K(smtpd_metrics_listen, CT_STR, ""),
 	K(smtpd_stress_threshold, CT_PERCENT, "80"),
 	K(smtpd_stress_timeout, CT_DURATION, "10s"),
 	E(smtpd_bare_newline, "reject", "reject|normalize"),

@@ -20,7 +20,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
     python3 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
     gnutls-bin postfix sasl2-bin libsasl2-modules opendkim opendkim-tools rspamd adduser \
     openssl ca-certificates procps psmisc iproute2 file groff-base man-db m4 util-linux \
-    haproxy libsystemd-dev systemd
+    haproxy libsystemd-dev systemd python3-yaml
 
 # Sendmail for tests/integration/test_sendmail_milter.py: sendmail-bin conflicts with
 # postfix, so its packages are only downloaded; the test unpacks them privately.

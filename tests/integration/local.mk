@@ -33,9 +33,11 @@ TESTS += \
 	tests/integration/test_smtpd_rspamd.py \
 	tests/integration/test_smtpd_security.py \
 	tests/integration/test_smtpd_proxy.py \
-	tests/integration/test_systemd.py
+	tests/integration/test_systemd.py \
+	tests/integration/test_smtpd_metrics.py
 
 EXTRA_DIST += \
+	tests/integration/test_smtpd_metrics.py \
 	tests/integration/test_smtpd_proxy.py \
 	tests/integration/test_systemd.py \
 	tests/integration/smtpd.py \
