@@ -127,9 +127,22 @@ session_send(struct session *s, const struct cmd_result *r)
 	}
 	if (n == 0)
 		return;
-	if (refusal)
-		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
-		    (int)strcspn(out, "\r\n"), out);
+	if (refusal) {
+		char q[600], line[520];
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(out, "\r\n"), out);
+		/* The message's id on every reply about it (set from DATA/BDAT on). */
+		if (s->msg_open)
+			log_info("sess=%s id=%s client=%s reply=%s", s->cs.log_id, s->msg_id,
+			    s->addr, log_value(line, q, sizeof(q)));
+		else
+			log_info("sess=%s client=%s reply=%s", s->cs.log_id, s->addr,
+			    log_value(line, q, sizeof(q)));
+	}
+	/* The message's final reply went out: later replies are about something else. */
+	if (s->msg_open && s->cs.state != SS_DATA && s->cs.state != SS_BDAT &&
+	    s->cs.state != SS_CHUNKING && s->cs.state != SS_COMMIT && !s->bdat_active)
+		s->msg_open = 0;
 	io_queue(&s->io, out, n);
 	if (r->text != NULL)
 		io_queue(&s->io, "\r\n", 2);

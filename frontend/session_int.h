@@ -50,6 +50,7 @@ struct session {
 	unsigned bdat_active : 1;	/* inside a BDAT chunk's bytes */
 	unsigned committing : 1;	/* a spool commit carries our callback */
 	unsigned auth_pending : 1;	/* an auth_pool job carries our callback */
+	unsigned msg_open : 1;		/* msg_id names the message replies are about now */
 	short hs_want;			/* TLS handshake: EV_READ or EV_WRITE */
 	struct data_scan scan;
 	spool_file *sf;

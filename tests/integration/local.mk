@@ -34,9 +34,11 @@ TESTS += \
 	tests/integration/test_smtpd_security.py \
 	tests/integration/test_smtpd_proxy.py \
 	tests/integration/test_systemd.py \
-	tests/integration/test_smtpd_metrics.py
+	tests/integration/test_smtpd_metrics.py \
+	tests/integration/test_smtpd_logs.py
 
 EXTRA_DIST += \
+	tests/integration/test_smtpd_logs.py \
 	tests/integration/test_smtpd_metrics.py \
 	tests/integration/test_smtpd_proxy.py \
 	tests/integration/test_systemd.py \
