@@ -10,6 +10,7 @@
 #include "auth_backoff.h"
 #include "config.h"
 #include "fsperm.h"
+#include "endpoint.h"
 #include "log.h"
 #include "milter_client/milter_client.h"
 #include "proxy_nets.h"
@@ -305,12 +306,22 @@ smtpd_selftest(postern_config *cfg)
 	}
 	{
 		proxy_nets *pn;
+		struct endpoint ep;
+		char why[128];
 
 		if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &pn, err, sizeof(err)) != 0) {
 			fprintf(stderr, "postern-smtpd: %s: %s\n", where, err);
 			n++;
 		}
 		proxy_nets_free(pn);
+		/* Parsed, not bound: the running daemon holds the port. */
+		if (cfg->smtpd_metrics_listen[0] != '\0' && endpoint_parse(cfg->smtpd_metrics_listen,
+		    ENDPOINT_ALLOW_BARE, 0, &ep, why, sizeof(why)) != 0) {
+			fprintf(stderr, "postern-smtpd: %s: smtpd_metrics_listen: bad address "
+			    "\"%.200s\" (HOST:PORT or [V6]:PORT): %s\n", where,
+			    cfg->smtpd_metrics_listen, why);
+			n++;
+		}
 	}
 	n += smtpd_check_secrets(cfg, 1);
 	n += smtpd_check_spool(cfg, 1);

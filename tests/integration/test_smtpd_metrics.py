@@ -188,5 +188,30 @@ class Metrics(h.SmtpdTestCase):
         self.assertTrue(self.d.alive())
 
 
+class Config(h.SmtpdTestCase):
+    def test_bad_address(self):
+        import subprocess
+        d = h.Smtpd(smtpd_metrics_listen="127.0.0.1:99999")
+        p = subprocess.run([h.SMTPD_BIN, "-t", "-c", d.conf_path], capture_output=True, text=True,
+                           timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('smtpd_metrics_listen: bad address "127.0.0.1:99999"', p.stderr)
+        with self.assertRaises(RuntimeError) as e:
+            d.start()
+        self.assertIn('smtpd_metrics_listen: bad address "127.0.0.1:99999"', str(e.exception))
+        d.stop()
+
+    def test_port_taken(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            d = h.Smtpd(smtpd_metrics_listen="127.0.0.1:%d" % s.getsockname()[1])
+            with self.assertRaises(RuntimeError) as e:
+                d.start()
+            self.assertIn("smtpd_metrics_listen: listen on 127.0.0.1:%d: Address already in use"
+                          % s.getsockname()[1], str(e.exception))
+            d.stop()
+
+
 if __name__ == "__main__":
     h.main()
