@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	K(milter_user, CT_STR, "postern"),
 	K(milter_socket_mode, CT_MODE, "0660"),
 	K(milter_socket_group, CT_STR, ""),
+	K(milter_metrics_listen, CT_STR, ""),
 	K(policy_subject_max_length, CT_UINT, "255"),
 	E(policy_alignment, "strict", "strict|relaxed"),
 	K(policy_alignment_sender, CT_BOOL, "no"),

@@ -62,6 +62,7 @@ typedef struct postern_config {
 	char *milter_user;
 	unsigned milter_socket_mode;	/* unix milter_listen: permission bits */
 	char *milter_socket_group;	/* "" = milter_user's group */
+	char *milter_metrics_listen;	/* "" or host:port of GET /metrics */
 	unsigned policy_subject_max_length;
 	char *policy_alignment;		/* strict | relaxed */
 	int policy_alignment_sender;	/* Sender: aligns too */

@@ -2,6 +2,7 @@
 #include "metrics.h"
 #include "xalloc.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ struct metrics_series {
 
 struct metrics {
 	struct metrics_series *head, **tail;
+	pthread_mutex_t lock;	/* the list: registration, look-up, rendering (updates need none) */
 };
 
 metrics *
@@ -37,6 +39,7 @@ metrics_new(void)
 	metrics *m = xcalloc(1, sizeof(*m));
 
 	m->tail = &m->head;
+	pthread_mutex_init(&m->lock, NULL);
 	return m;
 }
 
@@ -54,6 +57,7 @@ metrics_free(metrics *m)
 		free(s->labels);
 		free(s);
 	}
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
@@ -67,8 +71,10 @@ metrics_new_series(metrics *m, enum metrics_type t, const char *name, const char
 	s->name = xstrdup(name);
 	s->help = xstrdup(help);
 	s->labels = labels && labels[0] ? xstrdup(labels) : NULL;
+	pthread_mutex_lock(&m->lock);
 	*m->tail = s;
 	m->tail = &s->next;
+	pthread_mutex_unlock(&m->lock);
 	return s;
 }
 
@@ -112,11 +118,13 @@ metrics_find(metrics *m, const char *name, const char *labels)
 {
 	struct metrics_series *s;
 
+	pthread_mutex_lock(&m->lock);
 	for (s = m->head; s; s = s->next)
 		if (strcmp(s->name, name) == 0 &&
 		    strcmp(s->labels ? s->labels : "", labels ? labels : "") == 0)
-			return s;
-	return NULL;
+			break;
+	pthread_mutex_unlock(&m->lock);
+	return s;
 }
 
 void
@@ -253,6 +261,7 @@ metrics_render(const metrics *m, size_t *len)
 	const struct metrics_series *f, *s, *prev;
 
 	b.p[0] = '\0';
+	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
 	/* One block per family, in the order families were first registered. */
 	for (f = m->head; f; f = f->next) {
 		for (prev = m->head; prev != f; prev = prev->next)
@@ -266,6 +275,7 @@ metrics_render(const metrics *m, size_t *len)
 			if (strcmp(s->name, f->name) == 0)
 				metrics_put_series(&b, s);
 	}
+	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
 	*len = b.len;
 	return b.p;
 }

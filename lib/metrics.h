@@ -1,8 +1,8 @@
 /*
  * metrics.h - counters, gauges and histograms of one daemon, rendered in
- * the Prometheus text format (version 0.0.4). Series are registered at
- * start (or later, on the thread that renders); updates are atomic and
- * may come from any thread.
+ * the Prometheus text format (version 0.0.4). Series may be registered,
+ * looked up and rendered from any thread (one lock); updates are atomic
+ * and take no lock.
  */
 #ifndef POSTERN_METRICS_H
 #define POSTERN_METRICS_H
@@ -30,7 +30,10 @@ void metrics_gauge_fn(metrics *m, const char *name, const char *help, const char
 metrics_series *metrics_histogram(metrics *m, const char *name, const char *help,
     const char *labels, const double *bounds, size_t nbounds);
 
-/* Find a series by family and labels (NULL: none yet). */
+/*
+ * Find a series by family and labels (NULL: none yet). Two threads may
+ * both miss and add one each: callers that race add under a lock of theirs.
+ */
 metrics_series *metrics_find(metrics *m, const char *name, const char *labels);
 
 void metrics_add(metrics_series *s, uint64_t n);

@@ -27,6 +27,7 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_metrics.h"
 #include "sdnotify.h"
 #include "xalloc.h"
 
@@ -454,7 +455,7 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_FILE, *sockpath = NULL;
 	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX];
 	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, opt_test = 0, missing_ok = 1;
-	int stopping = 0;
+	int stopping = 0, metrics_fd = -1;
 	struct sigaction sa;
 	sigset_t sigs;
 	postern_config *cfg;
@@ -512,6 +513,11 @@ main(int argc, char **argv)
 		pm_remove_stale_socket(sockpath);
 	}
 	pm_warn_secrets(cfg);
+	pm_metrics_init(pm_sessions_open);
+	/* Bound as root like the milter socket; served once libmilter runs. */
+	if (cfg->milter_metrics_listen[0] != '\0' &&
+	    (metrics_fd = pm_metrics_bind(cfg->milter_metrics_listen, err, sizeof(err))) < 0)
+		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
 	pm_start(e, cfg);
 	if (pm_open(conn, err, sizeof(err)) != 0)
 		pm_die("%s", err);
@@ -548,6 +554,8 @@ main(int argc, char **argv)
 	if ((errno = pthread_create(&tid, NULL, pm_listener, NULL)) != 0)
 		pm_die("listener thread: %s", strerror(errno));
 	pthread_detach(tid);
+	if (metrics_fd >= 0)
+		pm_metrics_start(metrics_fd);	/* its thread inherits the blocked signals too */
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
 	/* Socket open, privileges dropped, libmilter serving: the MTAs may start. */
@@ -589,6 +597,8 @@ main(int argc, char **argv)
 				pm_poke_listener(pm_config()->milter_listen);
 				nanosleep(&ms20, NULL);
 			}
+			/* The series stay while libmilter might still call back. */
+			pm_metrics_stop(left == 0 && atomic_load(&pm_stop_done));
 			if (left == 0)
 				pm_free();
 			else

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "milter_metrics.h"
 #include "xalloc.h"
 
 /* A verdict with its reply from the reply table (lib/reply.c). */
@@ -106,6 +107,7 @@ pm_log_verdict(SMFICTX *ctx, struct pm_conn *c, const char *stage, const engine_
 	const char *acct = smfi_getsymval(ctx, "{auth_authen}");
 	char reply[sizeof(r->code) + sizeof(r->xcode) + sizeof(r->text) + 16] = "";
 
+	pm_metrics_verdict(stage, pm_verdict_word(r->verdict), r->rule);
 	if (r->verdict == POSTERN_REJECT || r->verdict == POSTERN_TEMPFAIL)
 		snprintf(reply, sizeof(reply), " reply=\"%s %s %s\"", r->code, r->xcode, r->text);
 	if (id != NULL && *id != '\0')

@@ -188,6 +188,66 @@ class Metrics(h.SmtpdTestCase):
         self.assertTrue(self.d.alive())
 
 
+MILTER_BIN = os.path.join(h.TOP_BUILDDIR, "milter", "postern-milter")
+CORPUS = os.path.join(h.TOP_SRCDIR, "tests", "corpus")
+
+
+def scrape_port(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        return parse(r.read().decode())
+
+
+class WithMilter(h.SmtpdTestCase):
+    """postern-milter's own endpoint (milter_metrics_listen) and postern-smtpd's milter series."""
+
+    def test_verdicts_and_round_trips(self):
+        import postfix
+        mport, mmport, smport = h.free_port(), h.free_port(), h.free_port()
+        m = postfix.Milter(MILTER_BIN, {"milter_listen": "inet:127.0.0.1:%d" % mport,
+                                        "milter_user": "", "milter_metrics_listen":
+                                        "127.0.0.1:%d" % mmport}, name="metrics-milter")
+        m.start(wait_port_num=mport)
+        try:
+            d = h.Smtpd(smtpd_milters="inet:127.0.0.1:%d" % mport,
+                        smtpd_metrics_listen="127.0.0.1:%d" % smport)
+            with d:
+                mb, sb = scrape_port(mmport), scrape_port(smport)
+                for name, want in (("00-clean.eml", h.QUEUED_RE),
+                                   ("08-no-subject.eml", r"^554 5\.6\.0 Subject not present$")):
+                    with open(os.path.join(CORPUS, name), "rb") as f:
+                        data = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                    with d.client() as c:
+                        c.ehlo()
+                        c.mail_rcpt_data(sender="alice@example.com", rcpts=("rcpt@example.net",))
+                        c.send(h.dot_stuff(data) + b".\r\n")
+                        self.assertRegex(c.reply(timeout=30), want)
+                        c.cmd("QUIT")
+                self.assertTrue(self.wait_for(
+                    lambda: scrape_port(mmport)[("postern_milter_sessions", "")] == 0, 10))
+                ma, sa = scrape_port(mmport), scrape_port(smport)
+        finally:
+            rc = m.stop()
+        self.assertEqual(rc, 0, m.log()[-3000:])
+        md = lambda n, lab="": ma.get((n, lab), 0) - mb.get((n, lab), 0)  # noqa: E731
+        sd = lambda n, lab="": sa.get((n, lab), 0) - sb.get((n, lab), 0)  # noqa: E731
+        self.assertEqual(md("postern_milter_sessions_total"), 2)
+        self.assertEqual(md("postern_milter_messages_total"), 2)
+        self.assertEqual(md("postern_milter_verdicts_total",
+                            '{stage="eom",verdict="accept",rule="-"}'), 1)
+        rejected = [(k, v) for k, v in ma.items() if k[0] == "postern_milter_verdicts_total"
+                    and 'verdict="reject"' in k[1]]
+        self.assertEqual(len(rejected), 1, rejected)
+        self.assertRegex(rejected[0][0][1], r'^\{stage="eom",verdict="reject",rule="[\w.-]+"\}$')
+        self.assertEqual(rejected[0][1], 1)
+        # postern-smtpd timed every event it waited on, and saw one refusal at end of data.
+        self.assertEqual(sd("postern_smtpd_milter_round_trip_seconds_count"),
+                         sum(sd("postern_smtpd_milter_verdicts_total", '{action="%s"}' % a)
+                             for a in ("continue", "reject", "tempfail", "discard", "close")))
+        self.assertGreaterEqual(sd("postern_smtpd_milter_round_trip_seconds_count"), 2)
+        self.assertEqual(sd("postern_smtpd_milter_verdicts_total", '{action="reject"}'), 1)
+        self.assertEqual(sd("postern_smtpd_replies_total", '{code="554",enhanced="5.6.0"}'), 1)
+
+
 class Config(h.SmtpdTestCase):
     def test_bad_address(self):
         import subprocess
