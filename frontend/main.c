@@ -613,6 +613,11 @@ main(int argc, char **argv)
 	    sizeof(err))) < 0) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		server_free(d->srv);
+		proxy_nets_free(d->proxy);
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
 		return 1;
 	}
 	if (server_tls_listeners(d->srv) > 0 && d->tls == NULL) {
