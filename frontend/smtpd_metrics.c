@@ -1,4 +1,4 @@
-/* smtpd_metrics.c - postern-smtpd's metric series: registered once, counted from the session code. */
+/* smtpd_metrics.c - postern-smtpd's metric series: registered once, counted by the sessions. */
 #include "smtpd_metrics.h"
 #include "metrics.h"
 #include "reply.h"
