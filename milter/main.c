@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -347,6 +348,15 @@ pm_selftest(const char *path, int missing_ok)
 	return problems ? 1 : 0;
 }
 
+#define PM_STATUS_INTERVAL_MS	5000
+
+/* The STATUS= line systemctl status shows. */
+static void
+pm_status_text(const char *listen_on, char *buf, size_t len)
+{
+	snprintf(buf, len, "listening on %s, %u SMTP session(s)", listen_on, pm_sessions_open());
+}
+
 /* Async-signal-safe: one byte to the main loop, nothing else. */
 static void
 pm_on_signal(int sig)
@@ -559,13 +569,21 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
 	/* Socket open, privileges dropped, libmilter serving: the MTAs may start. */
-	snprintf(err, sizeof(err), "listening on %s", cfg->milter_listen);
+	pm_status_text(cfg->milter_listen, err, sizeof(err));
 	sdnotify_ready(err);
 
 	for (;;) {
+		struct pollfd pfd = { pm_sigpipe[0], POLLIN, 0 };
 		char what;
-		ssize_t n = read(pm_sigpipe[0], &what, 1);
+		ssize_t n;
 
+		/* Between signals: systemd's STATUS= line, sent when it changed. */
+		if (poll(&pfd, 1, PM_STATUS_INTERVAL_MS) == 0) {
+			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
+			sdnotify_status(err);
+			continue;
+		}
+		n = read(pm_sigpipe[0], &what, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != 1)
@@ -573,7 +591,7 @@ main(int argc, char **argv)
 		if (what == 'H' && !stopping) {
 			sdnotify_reloading();
 			pm_reload_config(path, missing_ok);
-			snprintf(err, sizeof(err), "listening on %s", pm_config()->milter_listen);
+			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
 			sdnotify_ready(err);
 		} else if (what == 'T' && !stopping) {
 			unsigned left;

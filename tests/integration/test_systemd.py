@@ -84,6 +84,9 @@ class Notify(h.SmtpdTestCase):
             self.assertRegex(msg.get("STATUS", ""), r"^0 connection\(s\), 0 since start$")
             with d.client() as c:
                 self.assertTrue(c.banner.startswith("220 "), c.banner)
+                # The periodic STATUS= update (every 5 s, when it changed).
+                msg = n.next(30)
+                self.assertEqual(msg, {"STATUS": "1 connection(s), 1 since start"})
                 d.signal(signal.SIGHUP)
                 msg = n.expect("RELOADING")
                 self.assertRegex(msg.get("MONOTONIC_USEC", ""), r"^\d+$")
@@ -113,7 +116,8 @@ class Notify(h.SmtpdTestCase):
             m.start(wait_port_num=port)
             try:
                 msg = n.expect("READY")
-                self.assertEqual(msg.get("STATUS"), "listening on inet:127.0.0.1:%d" % port)
+                self.assertEqual(msg.get("STATUS"),
+                                 "listening on inet:127.0.0.1:%d, 0 SMTP session(s)" % port)
                 m.hup()
                 n.expect("RELOADING")
                 n.expect("READY")
