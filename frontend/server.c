@@ -299,7 +299,8 @@ server_on_resume(evutil_socket_t fd, short what, void *arg)
  * back.
  */
 static void
-server_admit(struct listener *l, int fd, const struct sockaddr_storage *client)
+server_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
+    const struct sockaddr_storage *proxy)
 {
 	server *srv = l->srv;
 	struct smtpd *d = srv->d;
@@ -325,7 +326,7 @@ server_admit(struct listener *l, int fd, const struct sockaddr_storage *client)
 	}
 	(*pp)->n++;
 	smtpd_metrics_connection();
-	session_new(srv->d, fd, client, l->tls);
+	session_new(srv->d, fd, client, proxy, l->tls);
 }
 
 /* The PROXY header is read (or not): the client it names is admitted like a direct one. */
@@ -336,7 +337,6 @@ server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
 	struct listener *l = arg;
 	server *srv = l->srv;
 
-	(void)peer;
 	if (st != PROXY_WAIT_OK) {
 		if (st == PROXY_WAIT_FAILED)
 			smtpd_metrics_refused(SMR_PROXY);
@@ -354,7 +354,7 @@ server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
 		server_refuse(l, fd, R_SHUTDOWN, addr);
 		return;
 	}
-	server_admit(l, fd, client);
+	server_admit(l, fd, client, peer);
 }
 
 static void
@@ -421,7 +421,7 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			    server_on_proxied, l);
 			continue;
 		}
-		server_admit(l, fd, &ss);
+		server_admit(l, fd, &ss, NULL);
 	}
 }
 

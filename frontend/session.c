@@ -711,10 +711,11 @@ session_on_event(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int implicit_tls)
+session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *proxy, int implicit_tls)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
-	char id[16];
+	char id[16], via[INET6_ADDRSTRLEN + 16] = "";
 
 	s->d = d;
 	snprintf(id, sizeof(id), "%08llx", (unsigned long long)++d->sessions_total);
@@ -736,7 +737,14 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 	session_n++;
 	if (session_n > session_peak)
 		session_peak = session_n;
-	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
+	if (proxy != NULL) {
+		char paddr[INET6_ADDRSTRLEN];
+		unsigned pport;
+
+		session_format_addr(proxy, paddr, sizeof(paddr), &pport);
+		snprintf(via, sizeof(via), " proxy=%s:%u", paddr, pport);
+	}
+	log_info("sess=%s connect client=%s:%u%s%s", s->cs.log_id, s->addr, s->port, via,
 	    implicit_tls ? " tls=implicit" : "");
 	if (session_stress_check(d, session_n))
 		session_stress_all();

@@ -113,7 +113,8 @@ class BehindHaproxy(h.SmtpdTestCase):
             data = self.queue_one(c)
         self.assertEqual(envelope_field(data, "client-address"), "127.0.0.2")
         self.assertEqual(envelope_field(data, "client-port"), str(port))
-        self.assertIn("connect client=127.0.0.2:%d" % port, self.d.log_text())
+        self.assertRegex(self.d.log_text(), r"connect client=127\.0\.0\.2:%d proxy=127\.0\.0\.1:\d+\n"
+                         % port)
 
     def test_v2_plain(self):
         with self.via("v2", "127.0.0.3") as c:
