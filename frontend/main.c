@@ -599,6 +599,18 @@ main(int argc, char **argv)
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
+	/* Before the SMTP listeners: a start refused for it must not have listened on them. */
+	if (cfg->smtpd_metrics_listen[0] != '\0' &&
+	    (metrics_fd = metrics_http_bind(cfg->smtpd_metrics_listen, "smtpd_metrics_listen", err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
+		proxy_nets_free(d->proxy);
+		tls_server_free(d->tls);
+		mc_list_free(d->milters);
+		accounts_free(acc);
+		config_free(cfg);
+		return 1;
+	}
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		return 1;
@@ -606,18 +618,6 @@ main(int argc, char **argv)
 	if (cfg->smtpd_require_tls && d->tls == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: smtpd_require_tls = yes needs smtpd_tls_cert_file\n",
 		    cfg->path);
-		return 1;
-	}
-	if (cfg->smtpd_metrics_listen[0] != '\0' &&
-	    (metrics_fd = metrics_http_bind(cfg->smtpd_metrics_listen, "smtpd_metrics_listen", err,
-	    sizeof(err))) < 0) {
-		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
-		server_free(d->srv);
-		proxy_nets_free(d->proxy);
-		tls_server_free(d->tls);
-		mc_list_free(d->milters);
-		accounts_free(acc);
-		config_free(cfg);
 		return 1;
 	}
 	if (server_tls_listeners(d->srv) > 0 && d->tls == NULL) {
