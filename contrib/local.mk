@@ -4,7 +4,10 @@ EXTRA_DIST += \
 	contrib/postfix/README.md contrib/postfix/main.cf.snippet \
 	contrib/sendmail/README.md contrib/sendmail/postern.mc \
 	contrib/systemd/postern-milter.service.in contrib/systemd/postern-smtpd.service.in \
-	contrib/systemd/postern-relay.service.in contrib/postern.conf.in
+	contrib/systemd/postern-relay.service.in contrib/postern.conf.in \
+	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
+	contrib/systemd/postern.tmpfiles \
+	contrib/haproxy/haproxy.cfg contrib/prometheus/postern.rules.yml
 
 # Made at make time, not by configure: the directories must be expanded (${prefix} and all).
 POSTERN_UNITS = contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \

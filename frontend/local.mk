@@ -19,7 +19,11 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/tls.c frontend/tls.h \
 	frontend/auth.c frontend/auth.h \
 	frontend/auth_backoff.c frontend/auth_backoff.h \
-	frontend/wakeup.c frontend/wakeup.h
+	frontend/wakeup.c frontend/wakeup.h \
+	frontend/proxy.c frontend/proxy.h \
+	frontend/proxy_nets.c frontend/proxy_nets.h \
+	frontend/proxy_wait.c frontend/proxy_wait.h \
+	frontend/smtpd_metrics.c frontend/smtpd_metrics.h
 frontend_libsmtpd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 
 SMTPD_LIBS = frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
@@ -31,9 +35,9 @@ frontend_postern_smtpd_LDADD = $(SMTPD_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_smtpd_commands tests/unit/test_smtpd_data \
-	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool
+	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy
 TESTS += tests/unit/test_smtpd_commands tests/unit/test_smtpd_data \
-	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool
+	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy
 SMTPD_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS) \
 	-I$(top_srcdir)/frontend
 tests_unit_test_smtpd_commands_SOURCES = tests/unit/test_smtpd_commands.c
@@ -48,6 +52,9 @@ tests_unit_test_smtpd_uuid_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_smtpd_spool_SOURCES = tests/unit/test_smtpd_spool.c
 tests_unit_test_smtpd_spool_CFLAGS = $(SMTPD_TEST_CFLAGS)
 tests_unit_test_smtpd_spool_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_smtpd_proxy_SOURCES = tests/unit/test_smtpd_proxy.c
+tests_unit_test_smtpd_proxy_CFLAGS = $(SMTPD_TEST_CFLAGS)
+tests_unit_test_smtpd_proxy_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
 endif
 
 # The command/data fuzz target's seeds replay under gcc in make check.
@@ -91,3 +98,11 @@ tests_fuzz_regress_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/frontend \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/auth"'
 tests_fuzz_regress_auth_LDADD = $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
 # --- end tls/auth tests ---
+
+# The PROXY header parser's fuzz target replays its seeds under gcc in make check.
+check_PROGRAMS += tests/fuzz/regress_proxy
+TESTS += tests/fuzz/regress_proxy
+tests_fuzz_regress_proxy_SOURCES = tests/fuzz/fuzz_proxy.c tests/fuzz/standalone.c \
+	frontend/proxy.c frontend/proxy.h
+tests_fuzz_regress_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/frontend \
+	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/proxy"'

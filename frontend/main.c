@@ -10,8 +10,13 @@
 #include "auth_backoff.h"
 #include "config.h"
 #include "fsperm.h"
+#include "endpoint.h"
 #include "log.h"
 #include "milter_client/milter_client.h"
+#include "proxy_nets.h"
+#include "metrics_http.h"
+#include "sdnotify.h"
+#include "smtpd_metrics.h"
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
@@ -45,6 +50,11 @@ static struct smtpd smtpd;
 static const char *config_path;
 static int config_missing_ok;
 static struct event *ev_grace;
+static struct event *ev_status;
+static int metrics_fd = -1;		/* bound before the privileges go */
+static metrics_http *metrics_srv;
+
+#define SMTPD_STATUS_INTERVAL	5	/* seconds between systemd STATUS= updates (sent when changed) */
 
 static void
 usage(int asked)
@@ -311,6 +321,25 @@ smtpd_selftest(postern_config *cfg)
 		    cfg->smtpd_user);
 		n++;
 	}
+	{
+		proxy_nets *pn;
+		struct endpoint ep;
+		char why[128];
+
+		if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &pn, err, sizeof(err)) != 0) {
+			fprintf(stderr, "postern-smtpd: %s: %s\n", where, err);
+			n++;
+		}
+		proxy_nets_free(pn);
+		/* Parsed, not bound: the running daemon holds the port. */
+		if (cfg->smtpd_metrics_listen[0] != '\0' && endpoint_parse(cfg->smtpd_metrics_listen,
+		    ENDPOINT_ALLOW_BARE, 0, &ep, why, sizeof(why)) != 0) {
+			fprintf(stderr, "postern-smtpd: %s: smtpd_metrics_listen: bad address "
+			    "\"%.200s\" (HOST:PORT or [V6]:PORT): %s\n", where,
+			    cfg->smtpd_metrics_listen, why);
+			n++;
+		}
+	}
 	n += smtpd_check_secrets(cfg, 1);
 	n += smtpd_check_spool(cfg, 1);
 	if (n == 0)
@@ -326,6 +355,7 @@ smtpd_reload(struct smtpd *d)
 	postern_config *cfg, *old = d->cfg;
 	accounts *acc;
 	mc_list *ml;
+	proxy_nets *pn;
 
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL) {
@@ -338,13 +368,20 @@ smtpd_reload(struct smtpd *d)
 		config_free(cfg);
 		return;
 	}
+	if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &pn, err, sizeof(err)) != 0) {
+		log_warnx("reload failed, keeping the running settings: %s: %s", cfg->path, err);
+		config_free(cfg);
+		return;
+	}
 	if ((acc = accounts_load(cfg->accounts_file, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		proxy_nets_free(pn);
 		config_free(cfg);
 		return;
 	}
 	if ((ml = smtpd_milters_parse(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running settings: %s", err);
+		proxy_nets_free(pn);
 		accounts_free(acc);
 		config_free(cfg);
 		return;
@@ -353,9 +390,10 @@ smtpd_reload(struct smtpd *d)
 	    strcmp(cfg->smtpd_tls_listen, old->smtpd_tls_listen) != 0 ||
 	    strcmp(cfg->smtpd_spool_dir, old->smtpd_spool_dir) != 0 ||
 	    strcmp(cfg->smtpd_user, old->smtpd_user) != 0 ||
-	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0)
-		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user and "
-		    "smtpd_tls_priority changes take effect at restart");
+	    strcmp(cfg->smtpd_tls_priority, old->smtpd_tls_priority) != 0 ||
+	    strcmp(cfg->smtpd_metrics_listen, old->smtpd_metrics_listen) != 0)
+		log_warnx("smtpd_listen, smtpd_tls_listen, smtpd_spool_dir, smtpd_user, "
+		    "smtpd_tls_priority and smtpd_metrics_listen changes take effect at restart");
 	if (cfg->smtpd_tls_cert_file[0] != '\0') {
 		if (d->tls != NULL) {
 			if (tls_server_reload(d->tls, cfg->smtpd_tls_cert_file,
@@ -379,6 +417,9 @@ smtpd_reload(struct smtpd *d)
 	/* Sessions hold their own reference: the old list lives until the last one ends. */
 	mc_list_free(d->milters);
 	d->milters = ml;
+	/* Connections waiting for their header were matched already: nothing holds the old list. */
+	proxy_nets_free(d->proxy);
+	d->proxy = pn;
 	smtpd_apply_config(d, cfg, accounts_count(acc));
 	config_free(old);
 	log_info("reloaded: %zu account(s), %zu milter(s)", accounts_count(acc),
@@ -398,6 +439,43 @@ smtpd_on_grace(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 }
 
+static uint64_t
+smtpd_metrics_conns(void *arg)
+{
+	(void)arg;
+	return session_count();
+}
+
+/* The STATUS= line systemctl status shows. */
+static void
+smtpd_status_text(char *buf, size_t len)
+{
+	snprintf(buf, len, "%u connection(s), %llu since start", session_count(),
+	    (unsigned long long)smtpd.sessions_total);
+}
+
+static void
+smtpd_notify_ready(struct smtpd *d)
+{
+	char st[128];
+
+	(void)d;
+	smtpd_status_text(st, sizeof(st));
+	sdnotify_ready(st);
+}
+
+static void
+smtpd_on_status(evutil_socket_t fd, short what, void *arg)
+{
+	char st[128];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	smtpd_status_text(st, sizeof(st));
+	sdnotify_status(st);
+}
+
 static void
 smtpd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -406,11 +484,15 @@ smtpd_on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
+		/* Whatever the outcome, the settings in force are whole again afterwards. */
+		sdnotify_reloading();
 		smtpd_reload(d);
+		smtpd_notify_ready(d);
 		return;
 	}
 	if (d->shutting_down)
 		return;
+	sdnotify_stopping();
 	log_info("signal %d: no new connections; %u session(s) get up to %d s to finish",
 	    (int)sig, session_count(), SMTPD_SHUTDOWN_GRACE);
 	d->shutting_down = 1;
@@ -528,6 +610,10 @@ main(int argc, char **argv)
 	}
 	if (d->tls != NULL)
 		tls_server_ask_ccert(d->tls, cfg->smtpd_tls_ask_ccert);
+	if (proxy_nets_parse(cfg->smtpd_proxy_protocol, &d->proxy, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
+		goto fail;
+	}
 	smtpd_check_secrets(cfg, 0);
 	/* Before binding: a refused start must not have listened, even briefly. */
 	if (smtpd_check_spool(cfg, 0) != 0)
@@ -535,6 +621,13 @@ main(int argc, char **argv)
 	smtpd_raise_nofile();
 	smtpd_keep_heap();
 	signal(SIGPIPE, SIG_IGN);
+	/* Before the SMTP listeners: a start refused for it must not have listened on them. */
+	if (cfg->smtpd_metrics_listen[0] != '\0' &&
+	    (metrics_fd = metrics_http_bind(cfg->smtpd_metrics_listen, "smtpd_metrics_listen", err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
+		goto fail;
+	}
 	if ((d->srv = server_new(cfg->smtpd_listen, cfg->smtpd_tls_listen, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "postern-smtpd: %s: %s\n", cfg->path[0] ? cfg->path : "defaults", err);
 		goto fail;
@@ -562,6 +655,11 @@ main(int argc, char **argv)
 	auth_pool_set_accounts(d->auth, acc);
 	d->backoff = auth_backoff_new(SMTPD_BACKOFF_ENTRIES);
 	server_start(d->srv, d);
+	smtpd_metrics_init(smtpd_metrics_conns, NULL);
+	if (metrics_fd >= 0) {
+		metrics_srv = metrics_http_start(d->base, metrics_fd, smtpd_metrics_get());
+		log_info("metrics on http://%s/metrics", cfg->smtpd_metrics_listen);
+	}
 	sigs[0] = evsignal_new(d->base, SIGTERM, smtpd_on_signal, d);
 	sigs[1] = evsignal_new(d->base, SIGINT, smtpd_on_signal, d);
 	sigs[2] = evsignal_new(d->base, SIGHUP, smtpd_on_signal, d);
@@ -570,6 +668,13 @@ main(int argc, char **argv)
 	log_info("postern-smtpd ready: %s, %zu account(s), %zu milter(s), TLS %s, spool %s",
 	    cfg->smtpd_hostname, accounts_count(acc), mc_list_count(d->milters),
 	    d->tls ? "on" : "off", cfg->smtpd_spool_dir);
+	/* Bound, privileges dropped, spool open: systemd may start what depends on us. */
+	smtpd_notify_ready(d);
+	{
+		struct timeval tv = { SMTPD_STATUS_INTERVAL, 0 };
+		ev_status = event_new(d->base, -1, EV_PERSIST, smtpd_on_status, NULL);
+		event_add(ev_status, &tv);
+	}
 
 	event_base_dispatch(d->base);
 
@@ -581,6 +686,7 @@ main(int argc, char **argv)
 		    (unsigned long long)connects, (unsigned long long)reuses);
 	}
 	log_info("shutting down");
+	metrics_http_free(metrics_srv);
 	server_free(d->srv);
 	spool_close(d->spool);		/* in-flight commits finish first */
 	auth_pool_free(d->auth);
@@ -589,13 +695,19 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 	if (ev_grace)
 		event_free(ev_grace);
+	event_free(ev_status);
 	mc_list_free(d->milters);
 	tls_server_free(d->tls);
+	proxy_nets_free(d->proxy);
 	config_free(d->cfg);
+	smtpd_metrics_free();
 	event_base_free(d->base);
 	return 0;
 fail:
 	/* A start-up error: let go of what was loaded, so memory checkers see no leak. */
+	if (metrics_fd >= 0)
+		close(metrics_fd);
+	proxy_nets_free(d->proxy);
 	server_free(d->srv);
 	tls_server_free(d->tls);
 	mc_list_free(d->milters);

@@ -2,7 +2,9 @@
  * server.c - listeners, accept and connection limits. Over a limit the
  * client gets its 421 line and the socket is closed at once (on an
  * implicit-TLS listener it is only closed: a plaintext line would be
- * garbage inside a TLS handshake).
+ * garbage inside a TLS handshake). Behind a trusted proxy the total
+ * limit counts at accept, the per-address one once the PROXY header
+ * named the real client (proxy_wait.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1	/* accept4 */
@@ -11,13 +13,18 @@
 #include "config.h"
 #include "endpoint.h"
 #include "log.h"
+#include "proxy_nets.h"
+#include "proxy_wait.h"
 #include "reply.h"
+#include "sdnotify.h"
 #include "session.h"
+#include "smtpd_metrics.h"
 #include "smtpd.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,6 +37,7 @@
 #define SERVER_BACKLOG		4096
 #define SERVER_ACCEPT_BATCH	256	/* accepts per wakeup, so one listener cannot starve the loop */
 #define SERVER_IP_BUCKETS	4096
+#define SERVER_ACTIVATED_MAX	64	/* sockets systemd may pass */
 
 struct listener {
 	int fd;
@@ -121,12 +129,60 @@ sockerr:
 	return -1;
 }
 
+/* Implicit TLS on a socket systemd passed: told by its FileDescriptorName. */
+static int
+server_activated_tls(const char *name)
+{
+	return strcmp(name, "submissions") == 0 || strcmp(name, "smtps") == 0 ||
+	    strcmp(name, "tls") == 0;
+}
+
+/* Socket activation: take systemd's listeners instead of binding. 1 taken, 0 none, -1 error. */
+static int
+server_adopt(server *srv, char *err, size_t errlen)
+{
+	struct sdnotify_fd fds[SERVER_ACTIVATED_MAX];
+	int n, i;
+
+	if ((n = sdnotify_listen_fds(fds, SERVER_ACTIVATED_MAX, err, errlen)) <= 0)
+		return n;
+	srv->v = xcalloc((size_t)n, sizeof(*srv->v));
+	for (i = 0; i < n; i++) {
+		struct listener *l = &srv->v[srv->n++];
+		int fl;
+
+		l->fd = fds[i].fd;	/* closed by server_free whatever happens next */
+		fl = fcntl(l->fd, F_GETFL);
+
+		/* The accept loop drains the backlog until EAGAIN. */
+		if (fl < 0 || fcntl(fds[i].fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+		    fcntl(fds[i].fd, F_SETFD, FD_CLOEXEC) != 0) {
+			snprintf(err, errlen, "socket activation: descriptor %d: %s", fds[i].fd,
+			    strerror(errno));
+			return -1;
+		}
+		l->tls = server_activated_tls(fds[i].name);
+		l->srv = srv;
+		snprintf(l->name, sizeof(l->name), "fd %d \"%s\" from systemd%s", fds[i].fd,
+		    fds[i].name, l->tls ? " (tls)" : "");
+	}
+	return 1;
+}
+
 server *
 server_new(const char *listen, const char *tls_listen, char *err, size_t errlen)
 {
 	server *srv = xcalloc(1, sizeof(*srv));
 	struct bind_ctx c = { srv, 0, "smtpd_listen", err, errlen };
 
+	switch (server_adopt(srv, err, errlen)) {
+	case 1:
+		return srv;	/* smtpd_listen and smtpd_tls_listen give way to the unit's sockets */
+	case -1:
+		goto fail;
+	default:
+		break;
+	}
 	if (config_foreach_item(listen, server_bind_one, &c) != 0)
 		goto fail;
 	c.tls = 1;
@@ -212,6 +268,7 @@ server_refuse(struct listener *l, int fd, int id, const char *addr)
 
 	log_info("refused client=%s: %s", addr, reply_get(id)->text);
 	if (!l->tls) {
+		smtpd_metrics_reply_id(id);
 		n = reply_format(id, NULL, line, sizeof(line) - 2);
 		line[n++] = '\r';
 		line[n++] = '\n';
@@ -236,6 +293,70 @@ server_on_resume(evutil_socket_t fd, short what, void *arg)
 			event_add(srv->v[i].ev, NULL);
 }
 
+/*
+ * A connection counted in nconn, its client known: the per-address
+ * limit, then the session. Over the limit the place in nconn is given
+ * back.
+ */
+static void
+server_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
+    const struct sockaddr_storage *proxy)
+{
+	server *srv = l->srv;
+	struct smtpd *d = srv->d;
+	unsigned char key[17];
+	struct ip_count **pp;
+
+	server_ip_key(client, key);
+	pp = server_ip_slot(srv, key);
+	if (*pp && d->cfg->smtpd_max_connections_per_ip &&
+	    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
+		char addr[64];
+		unsigned port;
+
+		session_format_addr(client, addr, sizeof(addr), &port);
+		srv->nconn--;
+		smtpd_metrics_refused(SMR_PER_IP);
+		server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+		return;
+	}
+	if (*pp == NULL) {
+		*pp = xcalloc(1, sizeof(**pp));
+		memcpy((*pp)->key, key, 17);
+	}
+	(*pp)->n++;
+	smtpd_metrics_connection();
+	session_new(srv->d, fd, client, proxy, l->tls);
+}
+
+/* The PROXY header is read (or not): the client it names is admitted like a direct one. */
+static void
+server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
+    const struct sockaddr_storage *client, const struct sockaddr_storage *peer)
+{
+	struct listener *l = arg;
+	server *srv = l->srv;
+
+	if (st != PROXY_WAIT_OK) {
+		if (st == PROXY_WAIT_FAILED)
+			smtpd_metrics_refused(SMR_PROXY);
+		srv->nconn--;
+		close(fd);
+		return;
+	}
+	if (srv->d->shutting_down) {
+		char addr[64];
+		unsigned port;
+
+		session_format_addr(client, addr, sizeof(addr), &port);
+		srv->nconn--;
+		smtpd_metrics_refused(SMR_SHUTDOWN);
+		server_refuse(l, fd, R_SHUTDOWN, addr);
+		return;
+	}
+	server_admit(l, fd, client, peer);
+}
+
 static void
 server_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -248,8 +369,6 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		unsigned char key[17];
-		struct ip_count **pp;
 		char addr[64];
 		unsigned port;
 		int fd;
@@ -279,27 +398,30 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 #endif
 		session_format_addr(&ss, addr, sizeof(addr), &port);
 		if (d->shutting_down) {
+			smtpd_metrics_refused(SMR_SHUTDOWN);
 			server_refuse(l, fd, R_SHUTDOWN, addr);
 			continue;
 		}
+		if (d->proxy != NULL && !proxy_nets_match(d->proxy, &ss)) {
+			/* Not one of our proxies: nothing it says can be trusted, not even a banner. */
+			log_info("proxy=%s:%u dropped, no banner: not in smtpd_proxy_protocol",
+			    addr, port);
+			smtpd_metrics_refused(SMR_PROXY);
+			close(fd);
+			continue;
+		}
 		if (d->cfg->smtpd_max_connections && srv->nconn >= d->cfg->smtpd_max_connections) {
+			smtpd_metrics_refused(SMR_MAX_CONNECTIONS);
 			server_refuse(l, fd, R_TOO_MANY_CONN, addr);
 			continue;
 		}
-		server_ip_key(&ss, key);
-		pp = server_ip_slot(srv, key);
-		if (*pp && d->cfg->smtpd_max_connections_per_ip &&
-		    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
-			server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+		srv->nconn++;
+		if (d->proxy != NULL) {
+			proxy_wait_start(d->base, fd, &ss, d->cfg->smtpd_proxy_timeout,
+			    server_on_proxied, l);
 			continue;
 		}
-		if (*pp == NULL) {
-			*pp = xcalloc(1, sizeof(**pp));
-			memcpy((*pp)->key, key, 17);
-		}
-		(*pp)->n++;
-		srv->nconn++;
-		session_new(d, fd, &ss, l->tls);
+		server_admit(l, fd, &ss, NULL);
 	}
 }
 
@@ -345,6 +467,7 @@ server_free(server *srv)
 	if (srv == NULL)
 		return;
 	server_stop_accepting(srv);
+	proxy_wait_cancel_all();	/* headers still awaited at exit */
 	if (srv->ev_resume)
 		event_free(srv->ev_resume);
 	for (i = 0; i < SERVER_IP_BUCKETS; i++) {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "server.h"
 #include "smtpd.h"
+#include "smtpd_metrics.h"
 #include "spool.h"
 #include "uuid.h"
 #include "xalloc.h"
@@ -117,15 +118,31 @@ session_send(struct session *s, const struct cmd_result *r)
 		out = r->text;
 		n = strlen(out);
 		refusal = 1;
+		smtpd_metrics_reply_text(out);
 	} else {
 		n = cmd_render(&s->cs, r, buf, sizeof(buf));
 		refusal = r->id >= 0 && reply_get(r->id)->code >= 400;
+		if (n > 0)
+			smtpd_metrics_reply_id(r->id);
 	}
 	if (n == 0)
 		return;
-	if (refusal)
-		log_info("sess=%s client=%s reply: %.*s", s->cs.log_id, s->addr,
-		    (int)strcspn(out, "\r\n"), out);
+	if (refusal) {
+		char q[600], line[520];
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(out, "\r\n"), out);
+		/* The message's id on every reply about it (set from DATA/BDAT on). */
+		if (s->msg_open)
+			log_info("sess=%s id=%s client=%s reply=%s", s->cs.log_id, s->msg_id,
+			    s->addr, log_value(line, q, sizeof(q)));
+		else
+			log_info("sess=%s client=%s reply=%s", s->cs.log_id, s->addr,
+			    log_value(line, q, sizeof(q)));
+	}
+	/* The message's final reply went out: later replies are about something else. */
+	if (s->msg_open && s->cs.state != SS_DATA && s->cs.state != SS_BDAT &&
+	    s->cs.state != SS_CHUNKING && s->cs.state != SS_COMMIT && !s->bdat_active)
+		s->msg_open = 0;
 	io_queue(&s->io, out, n);
 	if (r->text != NULL)
 		io_queue(&s->io, "\r\n", 2);
@@ -203,20 +220,24 @@ session_on_auth(void *arg, int verdict)
 		log_info("sess=%s auth ok user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_OK);
+		smtpd_metrics_auth(SMA_OK);
 		break;
 	case ACCOUNTS_BAD_CREDENTIALS:
 		log_info("sess=%s auth failed user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_FAILED);
+		smtpd_metrics_auth(SMA_FAILED);
 		break;
 	case ACCOUNTS_BLOCKED:
 		log_info("sess=%s auth blocked user=%s client=%s wait=%llums", s->cs.log_id, user,
 		    s->addr, wait);
 		session_auth_done(s, AUTH_OUTCOME_NONE);
+		smtpd_metrics_auth(SMA_BLOCKED);
 		break;
 	default:
 		log_warnx("sess=%s auth error user=%s client=%s", s->cs.log_id, user, s->addr);
 		session_auth_done(s, AUTH_OUTCOME_NONE);
+		smtpd_metrics_auth(SMA_ERROR);
 		break;
 	}
 	session_auth_finish(s, verdict);
@@ -508,10 +529,12 @@ session_handshake(struct session *s)
 	if (rc != TLS_OK) {
 		log_info("sess=%s client=%s TLS handshake failed: %s", s->cs.log_id, s->addr,
 		    tls_conn_error(s->io.tls));
+		smtpd_metrics_tls(NULL);
 		s->dead = 1;
 		return;
 	}
 	s->hs_want = 0;
+	smtpd_metrics_tls(tls_conn_version(s->io.tls));
 	log_info("sess=%s client=%s tls=%s cipher=%s", s->cs.log_id, s->addr,
 	    tls_conn_version(s->io.tls), tls_conn_cipher(s->io.tls));
 	cmd_tls_started(&s->cs);
@@ -643,6 +666,7 @@ session_timeout(struct session *s)
 	if (s->cs.state == SS_TLS_HANDSHAKE) {
 		log_info("sess=%s client=%s TLS handshake not done in time, dropped",
 		    s->cs.log_id, s->addr);
+		smtpd_metrics_tls(NULL);
 		s->dead = 1;
 		return;
 	}
@@ -687,10 +711,11 @@ session_on_event(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int implicit_tls)
+session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *proxy, int implicit_tls)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
-	char id[16];
+	char id[16], via[INET6_ADDRSTRLEN + 16] = "";
 
 	s->d = d;
 	snprintf(id, sizeof(id), "%08llx", (unsigned long long)++d->sessions_total);
@@ -712,7 +737,14 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int im
 	session_n++;
 	if (session_n > session_peak)
 		session_peak = session_n;
-	log_info("sess=%s connect client=%s:%u%s", s->cs.log_id, s->addr, s->port,
+	if (proxy != NULL) {
+		char paddr[INET6_ADDRSTRLEN];
+		unsigned pport;
+
+		session_format_addr(proxy, paddr, sizeof(paddr), &pport);
+		snprintf(via, sizeof(via), " proxy=%s:%u", paddr, pport);
+	}
+	log_info("sess=%s connect client=%s:%u%s%s", s->cs.log_id, s->addr, s->port, via,
 	    implicit_tls ? " tls=implicit" : "");
 	if (session_stress_check(d, session_n))
 		session_stress_all();

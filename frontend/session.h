@@ -11,8 +11,13 @@
 
 struct smtpd;
 
-/* Take over an accepted non-blocking socket; the banner goes out at once (after the handshake for implicit TLS). */
-void session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer, int implicit_tls);
+/*
+ * Take over an accepted non-blocking socket; the banner goes out at once
+ * (after the handshake for implicit TLS). peer is the client; proxy the
+ * PROXY-protocol peer it came through (logged on connect), or NULL.
+ */
+void session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *proxy, int implicit_tls);
 
 /*
  * SIGTERM: idle sessions get "421 4.3.2 Service shutting down" and close

@@ -50,6 +50,7 @@ struct session {
 	unsigned bdat_active : 1;	/* inside a BDAT chunk's bytes */
 	unsigned committing : 1;	/* a spool commit carries our callback */
 	unsigned auth_pending : 1;	/* an auth_pool job carries our callback */
+	unsigned msg_open : 1;		/* msg_id names the message replies are about now */
 	short hs_want;			/* TLS handshake: EV_READ or EV_WRITE */
 	struct data_scan scan;
 	spool_file *sf;
@@ -60,6 +61,7 @@ struct session {
 	mc_session *mcs;		/* NULL: no milters configured, or not made yet (mc_late) */
 	unsigned mc_late : 1;		/* milter state made at the first event a milter takes */
 	int mc_stage;			/* enum session_mc_stage: the event awaiting a verdict */
+	uint64_t mc_sent_us;		/* when it went to the milters (round-trip metric) */
 	unsigned mc_tx : 1;		/* the milters saw MAIL of the open transaction */
 	unsigned mc_paused : 1;		/* mc_body() asked us to stop reading */
 	unsigned mc_eom_wait : 1;	/* end of data reached while paused */

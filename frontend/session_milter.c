@@ -14,6 +14,7 @@
 #include "milter_client/milter_client.h"
 #include "reply.h"
 #include "smtpd.h"
+#include "smtpd_metrics.h"
 #include "spool.h"
 #include "tls.h"
 #include "xalloc.h"
@@ -31,6 +32,7 @@ session_milter_hold(struct session *s, const struct cmd_result *r, int stage)
 		memcpy(s->held, r, sizeof(*r));
 	}
 	s->mc_stage = stage;
+	s->mc_sent_us = smtpd_metrics_now_us();
 	s->busy = 1;
 }
 
@@ -166,6 +168,7 @@ session_on_verdict(void *arg, const struct mc_verdict *v)
 	s->held = NULL;
 	s->mc_stage = MCS_NONE;
 	s->busy = 0;
+	smtpd_metrics_milter((int)v->action, smtpd_metrics_now_us() - s->mc_sent_us);
 	if (stage == MCS_EOM) {
 		session_milter_eom_verdict(s, v);
 	} else if (v->action == MC_CONTINUE || v->action == MC_DISCARD) {
@@ -379,6 +382,7 @@ session_milter_eom(struct session *s)
 	if (s->sf)
 		spool_file_presync(s->sf, s->scan.size);
 	s->mc_stage = MCS_EOM;
+	s->mc_sent_us = smtpd_metrics_now_us();
 	mc_eom(s->mcs);
 }
 

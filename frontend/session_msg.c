@@ -9,6 +9,7 @@
 #include "data.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_metrics.h"
 #include "spool.h"
 #include "spool_edit.h"
 #include "tls.h"
@@ -107,6 +108,7 @@ session_spool_open(struct session *s)
 	if (s->mcs == NULL)
 		uuid_v7(s->msg_id);
 	s->arrival_ms = smtpd_now_ms();
+	s->msg_open = 1;
 	session_envelope(s, &env);
 	s->sf = spool_file_new(s->d->spool, &env);
 	return s->sf ? 0 : -1;
@@ -146,6 +148,43 @@ session_tx_verdict(struct session *s)
 	return CMD_NO_REPLY;
 }
 
+#define SESSION_LOG_RCPTS_MAX	1200	/* bytes of to= per line: a log line holds 2 KiB */
+
+/*
+ * The message's line: id, size, sender and every recipient (to=, comma
+ * separated). Recipients past what one line holds follow on lines of
+ * their own with the same id, so none is ever left out.
+ */
+static void
+session_log_queued(struct session *s, const char *size)
+{
+	char from[600], acct[300], to[SESSION_LOG_RCPTS_MAX + 600], q[600];
+	const char *from_v = log_value(s->cs.sender ? s->cs.sender : "<>", from, sizeof(from));
+	const char *acct_v = log_value(s->cs.account ? s->cs.account : "-", acct, sizeof(acct));
+	size_t i = 0, len;
+	int first = 1;
+
+	do {
+		len = 0;
+		to[0] = '\0';
+		for (; i < s->cs.nrcpts; i++) {
+			const char *v = log_value(s->cs.rcpts[i], q, sizeof(q));
+			size_t n = strlen(v);
+
+			if (len > 0 && len + n + 1 > SESSION_LOG_RCPTS_MAX)
+				break;
+			len += (size_t)snprintf(to + len, sizeof(to) - len, "%s%s", len ? "," : "", v);
+		}
+		if (first)
+			log_info("sess=%s queued id=%s size=%s nrcpt=%u from=%s to=%s account=%s "
+			    "client=%s", s->cs.log_id, s->msg_id, size, s->cs.nrcpts, from_v, to,
+			    acct_v, s->addr);
+		else
+			log_info("sess=%s queued id=%s to=%s", s->cs.log_id, s->msg_id, to);
+		first = 0;
+	} while (i < s->cs.nrcpts);
+}
+
 static void
 session_on_commit(void *arg, int ok)
 {
@@ -157,9 +196,8 @@ session_on_commit(void *arg, int ok)
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->scan.size);
 	if (ok) {
 		s->nmsgs++;
-		log_info("sess=%s queued id=%s size=%s rcpts=%u from=%s account=%s client=%s",
-		    s->cs.log_id, s->msg_id, size, s->cs.nrcpts, s->cs.sender ? s->cs.sender : "<>",
-		    s->cs.account ? s->cs.account : "-", s->addr);
+		smtpd_metrics_queued(s->scan.size);
+		session_log_queued(s, size);
 		cmd_tx_reset(&s->cs);
 		session_say(s, R_QUEUED, s->msg_id, 0);
 	} else {

@@ -19,6 +19,7 @@ typedef struct auth_backoff auth_backoff;
 typedef struct spool spool;
 typedef struct mc_list mc_list;
 typedef struct server server;
+typedef struct proxy_nets proxy_nets;
 
 #define SMTPD_SHUTDOWN_GRACE	30	/* seconds in-flight transactions get after SIGTERM */
 
@@ -32,6 +33,7 @@ struct smtpd {
 	spool *spool;
 	mc_list *milters;		/* current smtpd_milters (sessions hold references) */
 	server *srv;
+	proxy_nets *proxy;		/* NULL: smtpd_proxy_protocol = no */
 	int normalize_bare;		/* smtpd_bare_newline = normalize */
 	int shutting_down;
 	uint64_t sessions_total;	/* for session ids */

@@ -42,6 +42,9 @@ typedef struct postern_config {
 	unsigned smtpd_data_timeout;
 	unsigned smtpd_min_data_rate;	/* bytes/s a DATA/BDAT transfer must keep up; 0: none */
 	unsigned smtpd_tls_handshake_timeout;	/* seconds, absolute */
+	char *smtpd_proxy_protocol;	/* "no" or the trusted proxies' networks (frontend/proxy_nets.c) */
+	unsigned smtpd_proxy_timeout;	/* seconds for the whole PROXY header */
+	char *smtpd_metrics_listen;	/* "" or host:port of GET /metrics */
 	unsigned smtpd_stress_threshold;	/* % of smtpd_max_connections that starts stress mode; 0: never */
 	unsigned smtpd_stress_timeout;	/* every client deadline in stress mode, at most */
 	char *smtpd_bare_newline;	/* "reject" or "normalize" */
@@ -59,6 +62,7 @@ typedef struct postern_config {
 	char *milter_user;
 	unsigned milter_socket_mode;	/* unix milter_listen: permission bits */
 	char *milter_socket_group;	/* "" = milter_user's group */
+	char *milter_metrics_listen;	/* "" or host:port of GET /metrics */
 	unsigned policy_subject_max_length;
 	char *policy_alignment;		/* strict | relaxed */
 	int policy_alignment_sender;	/* Sender: aligns too */

@@ -10,10 +10,14 @@ lib_libpostern_a_SOURCES = \
 	lib/crypt_cost.c lib/crypt_cost.h \
 	lib/spool_read.c lib/spool_read.h \
 	lib/endpoint.c lib/endpoint.h \
-	lib/usage.c lib/usage.h
-lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
+	lib/usage.c lib/usage.h \
+	lib/sdnotify.c lib/sdnotify.h \
+	lib/metrics.c lib/metrics.h \
+	lib/metrics_http.c lib/metrics_http.h
+lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
 # Every program links the shared library and what it needs.
-POSTERN_LIBS = lib/libpostern.a $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
+POSTERN_LIBS = lib/libpostern.a $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS) $(LIBSYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 # --- the streaming MIME scanner and its tests.
 lib_libpostern_a_SOURCES += lib/mime.c lib/mime.h lib/mime_decode.c lib/mime_decode.h
@@ -61,3 +65,12 @@ tests_fuzz_regress_milter_proto_SOURCES = tests/fuzz/fuzz_milter_proto.c tests/f
 tests_fuzz_regress_milter_proto_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS_DIR='"$(srcdir)/tests/fuzz/corpus/milter_proto"'
 tests_fuzz_regress_milter_proto_LDADD = $(POSTERN_LIBS)
+
+# --- the metrics registry's text exposition.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_metrics_LDADD = $(POSTERN_LIBS) $(CMOCKA_LIBS)
+endif

@@ -1,4 +1,8 @@
-/* log.c - one-line event logging; stderr in the foreground, syslog(3) with -s. */
+/*
+ * log.c - one-line event logging; stderr in the foreground (RFC 3339
+ * timestamp first, unless journald reads it and stamps it itself),
+ * syslog(3) with -s.
+ */
 #include "log.h"
 
 #include <errno.h>
@@ -13,6 +17,7 @@
 static const char *log_prog = "postern";
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_debug_on;
+static int log_stamp = 1;	/* stderr lines start with a timestamp (not under journald) */
 /*
  * The pid on every stderr line, asked once: a getpid() per line was a
  * tenth of the syscalls of a message. A forked child asks again.
@@ -39,6 +44,8 @@ log_init(const char *progname, enum log_dest dest)
 	log_prog = progname;
 	log_dest = dest;
 	log_pid = (long)getpid();
+	/* systemd sets JOURNAL_STREAM when stderr goes to the journal, which has its own time. */
+	log_stamp = getenv("JOURNAL_STREAM") == NULL;
 	pthread_once(&once, log_register_atfork);
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
@@ -48,6 +55,38 @@ void
 log_set_debug(int on)
 {
 	log_debug_on = on;
+}
+
+const char *
+log_value(const char *v, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	if (v[strcspn(v, " \"\\=")] == '\0') {
+		for (i = 0; v[i]; i++)
+			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+				break;
+		if (v[i] == '\0' && v[0] != '\0')
+			return v;
+	}
+	if (len < 3)
+		return "\"\"";
+	buf[o++] = '"';
+	for (i = 0; v[i] && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
 }
 
 static void
@@ -65,8 +104,20 @@ log_emit(int prio, int with_errno, const char *fmt, va_list ap)
 		syslog(prio, "%s", msg);
 	} else {
 		/* One write per line so concurrent processes do not interleave. */
-		char line[2200];
-		int n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_prog,
+		char line[2200], stamp[48] = "";
+		int n;
+
+		if (log_stamp) {
+			struct timespec ts;
+			struct tm tm;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			gmtime_r(&ts.tv_sec, &tm);
+			if (strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 19)
+				snprintf(stamp + 19, sizeof(stamp) - 19, ".%03dZ ",
+				    (int)(ts.tv_nsec / 1000000) % 1000);
+		}
+		n = snprintf(line, sizeof(line), "%s%s[%ld]: %s\n", stamp, log_prog,
 		    log_pid ? log_pid : (long)getpid(), msg);
 		if (n > (int)sizeof(line) - 1)
 			n = sizeof(line) - 1;

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -28,6 +29,8 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_metrics.h"
+#include "sdnotify.h"
 #include "usage.h"
 #include "xalloc.h"
 
@@ -365,6 +368,15 @@ pm_selftest(const char *path, int missing_ok)
 	return problems ? 1 : 0;
 }
 
+#define PM_STATUS_INTERVAL_MS	5000
+
+/* The STATUS= line systemctl status shows. */
+static void
+pm_status_text(const char *listen_on, char *buf, size_t len)
+{
+	snprintf(buf, len, "listening on %s, %u SMTP session(s)", listen_on, pm_sessions_open());
+}
+
 /* Async-signal-safe: one byte to the main loop, nothing else. */
 static void
 pm_on_signal(int sig)
@@ -473,7 +485,7 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_FILE, *sockpath = NULL;
 	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX];
 	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, opt_test = 0, missing_ok = 1;
-	int stopping = 0;
+	int stopping = 0, metrics_fd = -1;
 	struct sigaction sa;
 	sigset_t sigs;
 	postern_config *cfg;
@@ -539,6 +551,11 @@ main(int argc, char **argv)
 		pm_remove_stale_socket(sockpath);
 	}
 	pm_warn_secrets(cfg);
+	pm_metrics_init(pm_sessions_open);
+	/* Bound as root like the milter socket; served once libmilter runs. */
+	if (cfg->milter_metrics_listen[0] != '\0' &&
+	    (metrics_fd = pm_metrics_bind(cfg->milter_metrics_listen, err, sizeof(err))) < 0)
+		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
 	pm_start(e, cfg, strncmp(conn, "unix:", 5) != 0);
 	if (pm_open(conn, err, sizeof(err)) != 0) {
 		char where[CONFIG_ERR_MAX / 2];
@@ -580,23 +597,40 @@ main(int argc, char **argv)
 	if ((errno = pthread_create(&tid, NULL, pm_listener, NULL)) != 0)
 		pm_die("listener thread: %s", strerror(errno));
 	pthread_detach(tid);
+	if (metrics_fd >= 0)
+		pm_metrics_start(metrics_fd);	/* its thread inherits the blocked signals too */
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
+	/* Socket open, privileges dropped, libmilter serving: the MTAs may start. */
+	pm_status_text(cfg->milter_listen, err, sizeof(err));
+	sdnotify_ready(err);
 
 	for (;;) {
+		struct pollfd pfd = { pm_sigpipe[0], POLLIN, 0 };
 		char what;
-		ssize_t n = read(pm_sigpipe[0], &what, 1);
+		ssize_t n;
 
+		/* Between signals: systemd's STATUS= line, sent when it changed. */
+		if (poll(&pfd, 1, PM_STATUS_INTERVAL_MS) == 0) {
+			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
+			sdnotify_status(err);
+			continue;
+		}
+		n = read(pm_sigpipe[0], &what, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != 1)
 			pm_die("signal pipe: %s", n < 0 ? strerror(errno) : "closed");
 		if (what == 'H' && !stopping) {
+			sdnotify_reloading();
 			pm_reload_config(path, missing_ok);
+			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
+			sdnotify_ready(err);
 		} else if (what == 'T' && !stopping) {
 			unsigned left;
 
 			stopping = 1;
+			sdnotify_stopping();
 			log_info("stopping: no new connections, finishing transactions in flight");
 			/*
 			 * Drain first, stop libmilter after: Debian's libmilter runs
@@ -614,6 +648,8 @@ main(int argc, char **argv)
 				pm_poke_listener(pm_config()->milter_listen);
 				nanosleep(&ms20, NULL);
 			}
+			/* The series stay while libmilter might still call back. */
+			pm_metrics_stop(left == 0 && atomic_load(&pm_stop_done));
 			if (left == 0)
 				pm_free();
 			else

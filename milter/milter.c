@@ -1,6 +1,7 @@
 /* milter.c - libmilter callbacks: feed each protocol step to the policy engine and turn its verdicts into replies. */
 #include "autoconf.h"		/* _GNU_SOURCE and friends, before any system header */
 #include "milter_int.h"
+#include "milter_metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -190,6 +191,7 @@ pm_session_new(SMFICTX *ctx)
 	}
 	c->seq = atomic_fetch_add(&pm_conn_seq, 1) + 1;
 	atomic_fetch_add(&pm_nconn, 1);
+	pm_metrics_session();
 	pthread_mutex_lock(&pm_live_lock);
 	if ((c->live_next = pm_live) != NULL)
 		pm_live->live_prev = c;
@@ -197,6 +199,12 @@ pm_session_new(SMFICTX *ctx)
 	pthread_mutex_unlock(&pm_live_lock);
 	smfi_setpriv(ctx, c);
 	return c;
+}
+
+unsigned
+pm_sessions_open(void)
+{
+	return atomic_load(&pm_nconn);
 }
 
 /* End the SMTP session c of ctx: free it all and leave smfi_setpriv() NULL. */

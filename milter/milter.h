@@ -34,6 +34,9 @@ int pm_open(const char *conn, char *err, size_t errlen);
  */
 int pm_reload(postern_config *cfg, char *err, size_t errlen);
 
+/* SMTP sessions with state now (the metrics' gauge). */
+unsigned pm_sessions_open(void);
+
 /* The config in force (main thread only: it is the one that swaps it). */
 const postern_config *pm_config(void);
 

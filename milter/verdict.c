@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "milter_metrics.h"
 #include "xalloc.h"
 
 /* A verdict with its reply from the reply table (lib/reply.c). */
@@ -98,24 +99,33 @@ pm_default_reply(engine_result *r)
 	    R_POLICY_TEMPFAIL, r->rule);
 }
 
-/* One log line per verdict, tagged with the queue id (macro i) or the connection number. */
+/*
+ * One log line per verdict, tagged with the queue id (macro i) or the
+ * connection number; values with spaces or quotes quoted (log_value).
+ */
 static void
 pm_log_verdict(SMFICTX *ctx, struct pm_conn *c, const char *stage, const engine_result *r)
 {
 	const char *id = smfi_getsymval(ctx, "i");
 	const char *acct = smfi_getsymval(ctx, "{auth_authen}");
-	char reply[sizeof(r->code) + sizeof(r->xcode) + sizeof(r->text) + 16] = "";
+	char text[sizeof(r->code) + sizeof(r->xcode) + sizeof(r->text) + 8];
+	char reply[2 * sizeof(text) + 16] = "", from[1100], fq[2300], aq[600], rq[200], iq[200];
+	const char *rule = log_value(r->rule ? r->rule : "-", rq, sizeof(rq));
 
-	if (r->verdict == POSTERN_REJECT || r->verdict == POSTERN_TEMPFAIL)
-		snprintf(reply, sizeof(reply), " reply=\"%s %s %s\"", r->code, r->xcode, r->text);
+	pm_metrics_verdict(stage, pm_verdict_word(r->verdict), r->rule);
+	if (r->verdict == POSTERN_REJECT || r->verdict == POSTERN_TEMPFAIL) {
+		snprintf(text, sizeof(text), "%s %s %s", r->code, r->xcode, r->text);
+		snprintf(reply, sizeof(reply), " reply=%s", log_value(text, fq, sizeof(fq)));
+	}
+	snprintf(from, sizeof(from), "<%s>", c->sender ? c->sender : "");
+	acct = log_value(acct && *acct ? acct : "-", aq, sizeof(aq));
 	if (id != NULL && *id != '\0')
-		log_info("id=%s stage=%s from=<%s> account=%s verdict=%s rule=%s%s", id, stage,
-		    c->sender ? c->sender : "", acct && *acct ? acct : "-",
-		    pm_verdict_word(r->verdict), r->rule ? r->rule : "-", reply);
+		log_info("id=%s stage=%s from=%s account=%s verdict=%s rule=%s%s",
+		    log_value(id, iq, sizeof(iq)), stage,
+		    log_value(from, fq, sizeof(fq)), acct, pm_verdict_word(r->verdict), rule, reply);
 	else
-		log_info("conn=%lu stage=%s from=<%s> account=%s verdict=%s rule=%s%s", c->seq, stage,
-		    c->sender ? c->sender : "", acct && *acct ? acct : "-",
-		    pm_verdict_word(r->verdict), r->rule ? r->rule : "-", reply);
+		log_info("conn=%lu stage=%s from=%s account=%s verdict=%s rule=%s%s", c->seq, stage,
+		    log_value(from, fq, sizeof(fq)), acct, pm_verdict_word(r->verdict), rule, reply);
 }
 
 /*

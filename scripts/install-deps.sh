@@ -22,14 +22,15 @@ SUDO=""
 # certificate, python3 for its next hop (scripts/demo-sink.py), swaks to try it.
 RUN_PKGS="build-essential autoconf automake libtool pkg-config autoconf-archive
     libmilter-dev libgnutls28-dev libmagic-dev libmagic-mgc libpsl-dev libidn2-dev
-    libcrypt-dev libevent-dev uuid-dev zlib1g-dev
+    libcrypt-dev libevent-dev uuid-dev zlib1g-dev libsystemd-dev
     gnutls-bin adduser ca-certificates python3
     swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl"
 # Tests: the unit test framework, the sanitizers' runtime, valgrind, the real
 # MTAs and milters the integration tests run privately, and the tools they use.
 TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev valgrind
     postfix sasl2-bin libsasl2-modules opendkim opendkim-tools rspamd
-    openssl procps psmisc iproute2 file groff-base man-db m4 util-linux"
+    openssl procps psmisc iproute2 file groff-base man-db m4 util-linux
+    haproxy systemd python3-yaml"
 
 pkgs=$RUN_PKGS
 [ "$set_" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"

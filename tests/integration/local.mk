@@ -38,7 +38,11 @@ SMTPD_SUITES = \
 	tests/integration/test_smtpd_milter.py \
 	tests/integration/test_smtpd_rspamd.py \
 	tests/integration/test_smtpd_security.py \
-	tests/integration/test_smtpd_faults.py
+	tests/integration/test_smtpd_faults.py \
+	tests/integration/test_smtpd_proxy.py \
+	tests/integration/test_systemd.py \
+	tests/integration/test_smtpd_metrics.py \
+	tests/integration/test_smtpd_logs.py
 TESTS += $(SMTPD_SUITES)
 EXTRA_DIST += tests/integration/smtpd.py tests/integration/dialogs $(SMTPD_SUITES)
 
