@@ -26,6 +26,8 @@ MILTER_BIN = os.path.join(h.TOP_BUILDDIR, "milter", "postern-milter")
 ACTIVATE = shutil.which("systemd-socket-activate")
 ANALYZE = shutil.which("systemd-analyze")
 UNITS = os.path.join(h.TOP_SRCDIR, "contrib", "systemd")
+BUILT_UNITS = os.path.join(h.TOP_BUILDDIR, "contrib", "systemd")
+RELAY_BIN = os.path.join(h.TOP_BUILDDIR, "relay", "postern-relay")
 
 
 def built_with_systemd():
@@ -168,19 +170,25 @@ class SocketActivation(h.SmtpdTestCase):
 @unittest.skipUnless(ANALYZE, "systemd-analyze not installed")
 class Units(h.SmtpdTestCase):
     def test_verify(self):
-        units = sorted(f for f in os.listdir(UNITS) if f.endswith((".service", ".socket")))
+        # The .service units are made by make from their .in files (configure's paths,
+        # the default prefix here); the .socket units are used as they are.
+        where = {f: UNITS for f in os.listdir(UNITS) if f.endswith(".socket")}
+        where.update({f: BUILT_UNITS for f in os.listdir(BUILT_UNITS) if f.endswith(".service")})
+        units = sorted(where)
         self.assertIn("postern-smtpd.socket", units)
+        self.assertIn("postern-smtpd.service", units)
         tmp = tempfile.mkdtemp(prefix="postern-units-")
         try:
             # The units name the installed binaries; point them at the built ones.
             for u in units:
-                with open(os.path.join(UNITS, u)) as f:
+                with open(os.path.join(where[u], u)) as f:
                     text = f.read()
                 text = text.replace("/usr/local/sbin/postern-smtpd", h.SMTPD_BIN)
                 text = text.replace("/usr/local/sbin/postern-milter", MILTER_BIN)
+                text = text.replace("/usr/local/sbin/postern-relay", RELAY_BIN)
                 with open(os.path.join(tmp, u), "w") as f:
                     f.write(text)
-                if u.endswith(".service"):
+                if u in ("postern-smtpd.service", "postern-milter.service"):
                     self.assertIn("Type=notify", text)
             # --man=no: the pages are not installed here (doc/ is checked by test_man.sh).
             p = subprocess.run([ANALYZE, "verify", "--man=no"] + [os.path.join(tmp, u) for u in units],
