@@ -51,6 +51,7 @@ static const struct config_key config_keys[] = {
 	K(smtpd_tls_handshake_timeout, CT_DURATION, "60s"),
 	K(smtpd_proxy_protocol, CT_STR, "no"),
 	K(smtpd_proxy_timeout, CT_DURATION, "10s"),
+	K(metrics_listen, CT_STR, ""),
 	K(smtpd_metrics_listen, CT_STR, ""),
 	K(smtpd_stress_threshold, CT_PERCENT, "80"),
 	K(smtpd_stress_timeout, CT_DURATION, "10s"),
@@ -450,6 +451,21 @@ config_build(const char *path, FILE *f, char *err, size_t errlen)
 	if (cfg->relay_helo_name[0] == '\0') {
 		free(cfg->relay_helo_name);
 		cfg->relay_helo_name = xstrdup(cfg->smtpd_hostname);
+	}
+	/*
+	 * metrics_listen (product.md) is the endpoint of the daemon that reads
+	 * the file: it stands for each daemon's own key left empty. Daemons that
+	 * share one file set their own keys, or they would want one port.
+	 */
+	if (cfg->metrics_listen[0] != '\0') {
+		if (cfg->smtpd_metrics_listen[0] == '\0') {
+			free(cfg->smtpd_metrics_listen);
+			cfg->smtpd_metrics_listen = xstrdup(cfg->metrics_listen);
+		}
+		if (cfg->milter_metrics_listen[0] == '\0') {
+			free(cfg->milter_metrics_listen);
+			cfg->milter_metrics_listen = xstrdup(cfg->metrics_listen);
+		}
 	}
 	if (cfg->relay_concurrency == 0) {
 		snprintf(err, errlen, "%s: relay_concurrency must be at least 1",

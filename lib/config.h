@@ -44,6 +44,7 @@ typedef struct postern_config {
 	unsigned smtpd_tls_handshake_timeout;	/* seconds, absolute */
 	char *smtpd_proxy_protocol;	/* "no" or the trusted proxies' networks (frontend/proxy_nets.c) */
 	unsigned smtpd_proxy_timeout;	/* seconds for the whole PROXY header */
+	char *metrics_listen;		/* product.md's key: each daemon's own below when that is "" */
 	char *smtpd_metrics_listen;	/* "" or host:port of GET /metrics */
 	unsigned smtpd_stress_threshold;	/* % of smtpd_max_connections that starts stress mode; 0: never */
 	unsigned smtpd_stress_timeout;	/* every client deadline in stress mode, at most */

@@ -249,6 +249,13 @@ class WithMilter(h.SmtpdTestCase):
 
 
 class Config(h.SmtpdTestCase):
+    def test_contract_key_metrics_listen(self):
+        # product.md names the key metrics_listen: it serves postern-smtpd's endpoint.
+        port = h.free_port()
+        with h.Smtpd(metrics_listen="127.0.0.1:%d" % port):
+            names = set(name for name, _labels in scrape_port(port))
+            self.assertIn("postern_smtpd_connections", names)
+
     def test_bad_address(self):
         import subprocess
         d = h.Smtpd(smtpd_metrics_listen="127.0.0.1:99999")

@@ -412,6 +412,30 @@ test_print_roundtrip(void **state)
 	free(buf);
 }
 
+/* product.md's metrics_listen fills each daemon's own key left empty; a daemon's own key wins. */
+static void
+test_metrics_listen(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	postern_config *c = parse("metrics_listen = 127.0.0.1:9100\n", err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->smtpd_metrics_listen, "127.0.0.1:9100");
+	assert_string_equal(c->milter_metrics_listen, "127.0.0.1:9100");
+	config_free(c);
+	c = parse("metrics_listen = 127.0.0.1:9100\nmilter_metrics_listen = 127.0.0.1:9101\n", err);
+	assert_non_null(c);
+	assert_string_equal(c->smtpd_metrics_listen, "127.0.0.1:9100");
+	assert_string_equal(c->milter_metrics_listen, "127.0.0.1:9101");
+	config_free(c);
+	c = parse("", err);
+	assert_non_null(c);
+	assert_string_equal(c->smtpd_metrics_listen, "");
+	assert_string_equal(c->milter_metrics_listen, "");
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -420,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_relay_queue_keys),
 		cmocka_unit_test(test_values_and_units),
 		cmocka_unit_test(test_mode),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_nul_and_long_lines),
