@@ -138,7 +138,7 @@ static void
 pm_one_arena(void)
 {
 	if (mallopt(M_ARENA_MAX, 1) != 1)
-		log_debug("mallopt(M_ARENA_MAX) refused (a sanitizer's allocator?)");
+		log_debug("mallopt(M_ARENA_MAX) not taken (a sanitizer's allocator?): one arena per thread");
 }
 
 #define PM_LISTEN_FLAGS (ENDPOINT_ALLOW_PREFIX | ENDPOINT_ALLOW_UNIX | ENDPOINT_ALLOW_ANY)
