@@ -13,6 +13,7 @@ lib_libpostern_a_SOURCES = \
 	lib/usage.c lib/usage.h \
 	lib/sdnotify.c lib/sdnotify.h \
 	lib/metrics.c lib/metrics.h \
+	lib/strbuf.c lib/strbuf.h \
 	lib/metrics_http.c lib/metrics_http.h
 lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
 	$(LIBEVENT_CFLAGS)

@@ -1,9 +1,9 @@
 /* metrics.c - a daemon's metric series and their Prometheus text exposition. */
 #include "metrics.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,44 +165,20 @@ metrics_observe_us(metrics_series *h, uint64_t us)
 	atomic_fetch_add_explicit(&h->value, 1, memory_order_relaxed);
 }
 
-/* --- rendering */
-
-struct metrics_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-metrics_put(struct metrics_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap * 2 + (n > 0 ? (size_t)n : 0);
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
+/* --- rendering (into a strbuf) */
 
 /* `{labels,extra}` or `{extra}` or `{labels}` or nothing. */
 static void
-metrics_put_labels(struct metrics_buf *b, const char *labels, const char *extra)
+metrics_put_labels(struct strbuf *b, const char *labels, const char *extra)
 {
 	if (labels == NULL && extra == NULL)
 		return;
-	metrics_put(b, "{%s%s%s}", labels ? labels : "", labels && extra ? "," : "",
+	strbuf_printf(b, "{%s%s%s}", labels ? labels : "", labels && extra ? "," : "",
 	    extra ? extra : "");
 }
 
 static void
-metrics_put_series(struct metrics_buf *b, const struct metrics_series *s)
+metrics_put_series(struct strbuf *b, const struct metrics_series *s)
 {
 	uint64_t cum = 0;
 	size_t i;
@@ -210,14 +186,14 @@ metrics_put_series(struct metrics_buf *b, const struct metrics_series *s)
 	switch (s->type) {
 	case MT_COUNTER:
 	case MT_GAUGE:
-		metrics_put(b, "%s", s->name);
+		strbuf_printf(b, "%s", s->name);
 		metrics_put_labels(b, s->labels, NULL);
-		metrics_put(b, " %llu\n", (unsigned long long)metrics_value(s));
+		strbuf_printf(b, " %llu\n", (unsigned long long)metrics_value(s));
 		break;
 	case MT_GAUGE_FN:
-		metrics_put(b, "%s", s->name);
+		strbuf_printf(b, "%s", s->name);
 		metrics_put_labels(b, s->labels, NULL);
-		metrics_put(b, " %llu\n", (unsigned long long)s->fn(s->arg));
+		strbuf_printf(b, " %llu\n", (unsigned long long)s->fn(s->arg));
 		break;
 	case MT_HISTOGRAM: {
 		uint64_t count = metrics_value(s);
@@ -226,23 +202,23 @@ metrics_put_series(struct metrics_buf *b, const struct metrics_series *s)
 		for (i = 0; i < s->nbounds; i++) {
 			cum += atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
 			snprintf(le, sizeof(le), "le=\"%g\"", s->bounds[i]);
-			metrics_put(b, "%s_bucket", s->name);
+			strbuf_printf(b, "%s_bucket", s->name);
 			metrics_put_labels(b, s->labels, le);
-			metrics_put(b, " %llu\n", (unsigned long long)cum);
+			strbuf_printf(b, " %llu\n", (unsigned long long)cum);
 		}
 		/* Updates race with us: +Inf is never below the finite buckets. */
 		if (count < cum)
 			count = cum;
-		metrics_put(b, "%s_bucket", s->name);
+		strbuf_printf(b, "%s_bucket", s->name);
 		metrics_put_labels(b, s->labels, "le=\"+Inf\"");
-		metrics_put(b, " %llu\n", (unsigned long long)count);
-		metrics_put(b, "%s_sum", s->name);
+		strbuf_printf(b, " %llu\n", (unsigned long long)count);
+		strbuf_printf(b, "%s_sum", s->name);
 		metrics_put_labels(b, s->labels, NULL);
-		metrics_put(b, " %.6f\n",
+		strbuf_printf(b, " %.6f\n",
 		    (double)atomic_load_explicit(&s->sum_us, memory_order_relaxed) / 1e6);
-		metrics_put(b, "%s_count", s->name);
+		strbuf_printf(b, "%s_count", s->name);
 		metrics_put_labels(b, s->labels, NULL);
-		metrics_put(b, " %llu\n", (unsigned long long)count);
+		strbuf_printf(b, " %llu\n", (unsigned long long)count);
 		break;
 	}
 	}
@@ -257,7 +233,7 @@ metrics_type_name(enum metrics_type t)
 char *
 metrics_render(const metrics *m, size_t *len)
 {
-	struct metrics_buf b = { xmalloc(4096), 0, 4096 };
+	struct strbuf b = { xmalloc(4096), 0, 4096 };
 	const struct metrics_series *f, *s, *prev;
 
 	b.p[0] = '\0';
@@ -269,7 +245,7 @@ metrics_render(const metrics *m, size_t *len)
 				break;
 		if (prev != f)
 			continue;	/* the family was written already */
-		metrics_put(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+		strbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
 		    metrics_type_name(f->type));
 		for (s = f; s; s = s->next)
 			if (strcmp(s->name, f->name) == 0)

@@ -1,49 +1,13 @@
 /* dsn.c - compose an RFC 3464 delivery status notification (the bounce the sender gets). */
 #include "dsn.h"
 #include "received.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct dsn_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-db_printf(struct dsn_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap + (size_t)(n > 0 ? n : 0) + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
-
-static void
-db_bytes(struct dsn_buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
 
 /* An address without its angle brackets (into out). */
 static void
@@ -86,11 +50,11 @@ dsn_status(const char *reply, int deferred, char *out, size_t outlen)
 
 /* One line of text in a header field: CR and LF would end it. */
 static void
-dsn_field_text(struct dsn_buf *b, const char *s)
+dsn_field_text(struct strbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		char c = (*s == '\r' || *s == '\n') ? ' ' : *s;
-		db_bytes(b, &c, 1);
+		strbuf_add(b, &c, 1);
 	}
 }
 
@@ -114,16 +78,16 @@ dsn_header_length(const char *msg, size_t len)
 char *
 dsn_compose(const struct dsn_info *in, size_t *len, int *eightbit)
 {
-	struct dsn_buf b = { NULL, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	char to[1024], rcpt[1024], date[64], arrival[64], status[32], boundary[160];
 	size_t i;
 
-	db_printf(&b, "%s", "");
+	strbuf_printf(&b, "%s", "");
 	dsn_bare(in->sender, to, sizeof(to));
 	received_date(in->now_ms, date, sizeof(date));
 	received_date(in->arrival_ms, arrival, sizeof(arrival));
 	snprintf(boundary, sizeof(boundary), "%s/%s", in->dsn_id, in->hostname);
-	db_printf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
+	strbuf_printf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
 	    "To: <%s>\r\n"
 	    "Subject: Undelivered Mail Returned to Sender\r\n"
 	    "Date: %s\r\n"
@@ -137,7 +101,7 @@ dsn_compose(const struct dsn_info *in, size_t *len, int *eightbit)
 	    "\r\n",
 	    in->hostname, to, date, in->dsn_id, in->hostname, boundary);
 
-	db_printf(&b, "--%s\r\n"
+	strbuf_printf(&b, "--%s\r\n"
 	    "Content-Description: Notification\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "\r\n"
@@ -147,12 +111,12 @@ dsn_compose(const struct dsn_info *in, size_t *len, int *eightbit)
 	    "It has been returned with the reason given by the next mail server.\r\n"
 	    "\r\n", boundary, in->hostname, in->id, in->nrcpts == 1 ? "one" : "some");
 	for (i = 0; i < in->nrcpts; i++) {
-		db_printf(&b, "%s: ", in->rcpts[i].address);
+		strbuf_printf(&b, "%s: ", in->rcpts[i].address);
 		dsn_field_text(&b, in->rcpts[i].reply);
-		db_printf(&b, "\r\n");
+		strbuf_printf(&b, "\r\n");
 	}
 
-	db_printf(&b, "\r\n--%s\r\n"
+	strbuf_printf(&b, "\r\n--%s\r\n"
 	    "Content-Description: Delivery report\r\n"
 	    "Content-Type: message/delivery-status\r\n"
 	    "\r\n"
@@ -166,25 +130,25 @@ dsn_compose(const struct dsn_info *in, size_t *len, int *eightbit)
 
 		dsn_bare(in->rcpts[i].address, rcpt, sizeof(rcpt));
 		dsn_status(r, r[0] == '4', status, sizeof(status));
-		db_printf(&b, "\r\nFinal-Recipient: rfc822; %s\r\n"
+		strbuf_printf(&b, "\r\nFinal-Recipient: rfc822; %s\r\n"
 		    "Action: failed\r\n"
 		    "Status: %s\r\n"
 		    "Diagnostic-Code: %s; ", rcpt, status, coded ? "smtp" : "X-Postern");
 		dsn_field_text(&b, r);
-		db_printf(&b, "\r\n");
+		strbuf_printf(&b, "\r\n");
 	}
 
 	for (i = 0; i < in->headers_len && (unsigned char)in->headers[i] < 0x80; i++)
 		;
-	db_printf(&b, "\r\n--%s\r\n"
+	strbuf_printf(&b, "\r\n--%s\r\n"
 	    "Content-Description: Undelivered Message Headers\r\n"
 	    "Content-Type: text/rfc822-headers\r\n"
 	    "%s"
 	    "\r\n", boundary, i < in->headers_len ? "Content-Transfer-Encoding: 8bit\r\n" : "");
-	db_bytes(&b, in->headers, in->headers_len);
+	strbuf_add(&b, in->headers, in->headers_len);
 	if (in->headers_len == 0 || in->headers[in->headers_len - 1] != '\n')
-		db_printf(&b, "\r\n");
-	db_printf(&b, "\r\n--%s--\r\n", boundary);
+		strbuf_printf(&b, "\r\n");
+	strbuf_printf(&b, "\r\n--%s--\r\n", boundary);
 
 	*eightbit = 0;
 	for (i = 0; i < b.len; i++)
