@@ -6,7 +6,7 @@ EXTRA_DIST += \
 	contrib/systemd/postern-milter.service.in contrib/systemd/postern-smtpd.service.in \
 	contrib/systemd/postern-relay.service.in contrib/postern.conf.in \
 	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
-	contrib/systemd/postern.tmpfiles \
+	contrib/systemd/postern.tmpfiles.in \
 	contrib/haproxy/haproxy.cfg contrib/prometheus/postern.rules.yml
 
 # Made at make time, not by configure: the directories must be expanded (${prefix} and all).
@@ -14,15 +14,25 @@ POSTERN_UNITS = contrib/systemd/postern-milter.service contrib/systemd/postern-s
 	contrib/systemd/postern-relay.service
 POSTERN_EDIT = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' -e 's|@runstatedir[@]|$(runstatedir)|g'
-$(POSTERN_UNITS) contrib/postern.conf: %: $(srcdir)/%.in Makefile
+$(POSTERN_UNITS) contrib/systemd/postern.tmpfiles contrib/postern.conf: %: $(srcdir)/%.in Makefile
 	@$(MKDIR_P) $(@D)
 	$(AM_V_GEN)$(POSTERN_EDIT) $(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
-CLEANFILES += $(POSTERN_UNITS) contrib/postern.conf
+CLEANFILES += $(POSTERN_UNITS) contrib/systemd/postern.tmpfiles contrib/postern.conf
 noinst_DATA = contrib/postern.conf
 if HAVE_SYSTEMD_UNITDIR
 systemdsystemunit_DATA = $(POSTERN_UNITS)
 else
 noinst_DATA += $(POSTERN_UNITS)
+endif
+# Its file name in tmpfiles.d is the package's: postern.conf.
+if HAVE_TMPFILESDIR
+install-data-local: contrib/systemd/postern.tmpfiles
+	$(MKDIR_P) $(DESTDIR)$(tmpfilesdir)
+	$(INSTALL_DATA) contrib/systemd/postern.tmpfiles $(DESTDIR)$(tmpfilesdir)/postern.conf
+uninstall-local:
+	rm -f $(DESTDIR)$(tmpfilesdir)/postern.conf
+else
+noinst_DATA += contrib/systemd/postern.tmpfiles
 endif
 dist_doc_DATA = README.md
 

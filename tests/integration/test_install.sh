@@ -17,11 +17,11 @@ var() { sed -n "s|^$1 = ||p" "$top_builddir/Makefile" | head -n 1; }
 dirs=$(MAKEFLAGS= MFLAGS= MAKELEVEL= make -s -C "$top_builddir" --no-print-directory -f Makefile -f - \
     postern-dirs <<'MK'
 postern-dirs:
-	@echo "bindir=$(bindir) sbindir=$(sbindir) sysconfdir=$(sysconfdir) localstatedir=$(localstatedir) runstatedir=$(runstatedir) pkglibdir=$(pkglibdir) docdir=$(docdir) unitdir=$(systemdsystemunitdir)"
+	@echo "bindir=$(bindir) sbindir=$(sbindir) sysconfdir=$(sysconfdir) localstatedir=$(localstatedir) runstatedir=$(runstatedir) pkglibdir=$(pkglibdir) docdir=$(docdir) unitdir=$(systemdsystemunitdir) tmpfilesdir=$(tmpfilesdir)"
 MK
 )
 eval "$dirs"
-[ -n "$sbindir" ] && [ -n "$unitdir" ] || { echo "cannot read the install directories: $dirs"; exit 1; }
+[ -n "$sbindir" ] && [ -n "$unitdir" ] && [ -n "$tmpfilesdir" ] || { echo "cannot read the install directories: $dirs"; exit 1; }
 root=$tmp/root
 install_it() {
 	MAKEFLAGS= MFLAGS= MAKELEVEL= make -C "$top_builddir" install DESTDIR="$root" >"$tmp/install.log" 2>&1 ||
@@ -59,7 +59,7 @@ fi
 
 # 4. README and units.
 check "README under share/doc" "cmp -s '$root$docdir/README.md' '$top_srcdir/README.md'"
-for u in postern-milter postern-smtpd; do
+for u in postern-milter postern-smtpd postern-relay; do
 	unit=$root$unitdir/$u.service
 	check "$u.service installed" "[ -f '$unit' ]"
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
@@ -72,6 +72,13 @@ for u in postern-milter postern-smtpd; do
 	done
 	! grep -q '@[a-z]*dir@' "$unit" && ok "$u.service has no @dir@ left" || not_ok "$u.service has no @dir@ left"
 done
+# The tmpfiles.d entry makes, at boot, the directories make install made: configure's paths.
+tmpf=$root$tmpfilesdir/postern.conf
+check "tmpfiles.d/postern.conf installed" "[ -f '$tmpf' ]"
+check "tmpfiles.d entry: the spool, 0750, postern's" \
+    "grep -qx 'd $localstatedir/spool/postern 0750 postern postern -' '$tmpf'"
+check "tmpfiles.d entry: the socket directory, 0750, postern's" \
+    "grep -qx 'd $runstatedir/postern 0750 postern postern -' '$tmpf'"
 
 # 5. The installed daemons read the installed config as it is (-n reads every value;
 # the milter's also opens the accounts file, so give it the tree's paths).
