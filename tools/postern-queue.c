@@ -5,6 +5,7 @@
  * being appended is read up to its last whole record. Requests are files
  * renamed whole into ctl/ (relay/ctl.h), so nothing it does can tear or
  * lose the relay's state. Exit 1 for an unknown id, 2 for usage or config.
+ * An id the relay set aside in corrupt/ is reported as such, with the reason.
  */
 #include "autoconf.h"
 
@@ -363,6 +364,46 @@ pq_list(void)
 	return 0;
 }
 
+/*
+ * A message the relay could not read was moved to corrupt/ and never
+ * delivered: no journal tells of it, so read the file again with the
+ * relay's own parser to say why. 0 when id is there (reported), else -1.
+ */
+static int
+pq_show_corrupt(const char *id)
+{
+	struct spool_read_env env;
+	char why[SPOOL_READ_ERR_MAX], path[4096];
+	int dfd, fd;
+
+	if (!ctl_id_ok(id) || (dfd = pq_opendir("corrupt")) < 0)
+		return -1;
+	fd = openat(dfd, id, O_RDONLY | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -1;
+	if (spool_read_fd(fd, &env, why, sizeof(why)) == 0) {
+		/* It reads now (repaired by hand?): whatever was wrong is not in the file. */
+		spool_read_free(&env);
+		snprintf(why, sizeof(why), "unreadable when the relay took it; see its log");
+	}
+	close(fd);
+	if (json) {
+		printf("{\"id\":");
+		pq_json_str(id);
+		printf(",\"state\":\"corrupt\",\"queued\":false,\"reason\":");
+		pq_json_str(why);
+		printf(",\"file\":");
+		snprintf(path, sizeof(path), "%s/corrupt/%s", spool_dir, id);
+		pq_json_str(path);
+		printf("}\n");
+	} else {
+		printf("%s corrupt (%s): set aside in %s/corrupt/%s, never delivered\n", id, why,
+		    spool_dir, id);
+	}
+	return 0;
+}
+
 static int
 pq_show(const char *id, int detail)
 {
@@ -370,8 +411,11 @@ pq_show(const char *id, int detail)
 	char t[64];
 	size_t i;
 
-	if (pq_load(id, &m) != 0)
+	if (pq_load(id, &m) != 0) {
+		if (pq_show_corrupt(id) == 0)
+			return 0;
 		die(1, "%s: no such message", id);
+	}
 	if (json) {
 		pq_json(&m, detail);
 	} else if (!detail) {

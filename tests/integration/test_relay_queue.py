@@ -347,6 +347,19 @@ class Corrupt(Base):
         self.assertIn("id=%s: corrupt spool file (truncated header block)" % bad["truncated"], log)
         self.assertIn("id=%s: corrupt spool file (unknown version line)" % bad["version"], log)
         self.assertEqual(len(s.messages()), 1)
+        # What became of it: postern-queue says corrupt, and why, as the relay read it.
+        rc, out, _ = r.queue("status", bad["truncated"])
+        self.assertEqual(rc, 0)
+        self.assertEqual(out, "%s corrupt (truncated header block): set aside in %s/corrupt/%s, "
+                              "never delivered\n" % (bad["truncated"], r.spool, bad["truncated"]))
+        rc, out, _ = r.queue("show", bad["size"], "--json")
+        self.assertEqual(json.loads(out), {
+            "id": bad["size"], "state": "corrupt", "queued": False,
+            "reason": "size %d but %d message bytes" % (len(body) + 5, len(body)),
+            "file": "%s/corrupt/%s" % (r.spool, bad["size"])})
+        rc, _, err = r.queue("status", R.uuid7(), check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("no such message", err)
 
 
 class Recovery(Base):
