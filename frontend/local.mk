@@ -12,7 +12,8 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \
 	frontend/io.c frontend/io.h \
-	frontend/spool.c frontend/spool.h frontend/spool_edit.c frontend/spool_edit.h \
+	frontend/spool.c frontend/spool.h frontend/spool_int.h frontend/spool_pool.c \
+	frontend/spool_edit.c frontend/spool_edit.h \
 	frontend/uuid.c frontend/uuid.h \
 	$(MC_SOURCES) \
 	frontend/session_milter.c \

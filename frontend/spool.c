@@ -5,9 +5,7 @@
  * as a batch, so N concurrent sessions share one directory fsync instead
  * of paying one each (what databases call group commit).
  *
- * Creating a file costs an inode allocation, which on a busy ext4 was
- * measured at ~0.4 ms: too slow for the loop. The worker keeps a pool of
- * empty files created ahead; a message takes one. They are O_TMPFILE
+ * Files are made ahead by the worker (spool_pool.c). They are O_TMPFILE
  * files of tmp/ (no name: a crash or an abort leaves nothing to clean),
  * read-write (milter edits read a message back), linked into new/<id>
  * at commit. Where O_TMPFILE or /proc/self/fd is
@@ -21,9 +19,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1	/* syncfs */
 #endif
-#include "spool.h"
+#include "spool_int.h"
 #include "log.h"
-#include "wakeup.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -37,78 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SPOOL_WBUF	16384	/* write buffer while a message streams in */
-#define SPOOL_HDR_MAX	(64 * 1024 + 1024 * 600)	/* worst case: many long recipients */
-#define SPOOL_SIZE_DIGITS 20
-#define SPOOL_POOL_MAX	64	/* files created ahead by the worker */
-#define SPOOL_POOL_LOW	32	/* refill below this */
-#define SPOOL_NAME_MAX	32
-/*
- * When the file system refuses new files (no space, no inodes, no file
- * descriptors), the worker retries the pool after a wait that doubles from
- * SPOOL_RETRY_MIN_MS to SPOOL_RETRY_MAX_MS, and the warning is written at
- * most once per SPOOL_WARN_EVERY_MS with the count of failures in between:
- * retrying at once made a busy loop of millions of identical lines.
- */
-#define SPOOL_RETRY_MIN_MS	250
-#define SPOOL_RETRY_MAX_MS	30000
-#define SPOOL_WARN_EVERY_MS	10000
-
-struct spool_blank {
-	int fd;
-	char name[SPOOL_NAME_MAX];	/* "" for an O_TMPFILE file */
-};
-
-struct spool_file {
-	spool *sp;
-	int fd;
-	char id[64];
-	char tmpname[SPOOL_NAME_MAX];	/* name in tmp/ until the commit; "" when unnamed */
-	char *buf;		/* SPOOL_WBUF bytes, freed at commit */
-	size_t len;
-	off_t size_off;		/* where the size digits sit in the header */
-	int flushed;		/* bytes have gone to the file (else all is still in buf) */
-	int failed;
-	int ok;
-	uint64_t presize;	/* size given to spool_file_presync() */
-	uint64_t sync_gen;	/* a sync numbered >= this covers the bytes; 0: none asked */
-	spool_done_fn done;
-	void *arg;
-	struct spool_file *next;
-};
-
-struct spool {
-	char *dir;
-	int tmpfd, newfd;	/* directory fds: *at() calls, and new/ is what we fsync */
-	pthread_t worker;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	spool_file *pending, **pending_tail;	/* waiting for the worker */
-	spool_file *running;			/* the batch the worker holds */
-	spool_file *finished;			/* waiting for the loop */
-	unsigned busy;				/* queued + running + finished */
-	struct spool_blank pool[SPOOL_POOL_MAX];	/* empty files ready in tmp/ */
-	unsigned npool;
-	unsigned long seq;			/* for pool file names */
-	int named;				/* no O_TMPFILE here: named tmp files */
-	int stop;
-	/* Creating files fails: back off, warn rarely, say when it works again. */
-	uint64_t fill_retry_ms;			/* no pool refill before this (monotonic) */
-	unsigned fill_backoff_ms;		/* next wait after a failed refill; 0: none failed */
-	unsigned long create_failures;		/* since the last success */
-	unsigned long warn_held;		/* failures not logged since the last warning */
-	uint64_t warn_ms;			/* when the last warning was logged */
-	wakeup *wake;		/* the worker -> the loop: finished batches */
-	/*
-	 * Syncs are numbered from 1. sync_started: the last one begun;
-	 * sync_done: the last one that succeeded; sync_req: the number an
-	 * early sync asked for (work when > sync_started).
-	 */
-	uint64_t sync_started, sync_done, sync_req;
-	/* Worker statistics, logged at close (benchmarks read them). */
-	uint64_t nbatches, ncommits, busy_us, nsyncs, ncovered;
-};
 
 /* Keep header values on one line and free of control bytes. */
 static int
@@ -267,124 +192,6 @@ spool_commit_batch(spool *sp, spool_file *batch)
 	}
 }
 
-static uint64_t
-spool_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Count a failed create; log it unless one was logged within SPOOL_WARN_EVERY_MS. */
-static void
-spool_create_failed(spool *sp, int err)
-{
-	uint64_t now = spool_mono_ms();
-	unsigned long held = 0;
-	int say;
-
-	pthread_mutex_lock(&sp->mu);
-	sp->create_failures++;
-	say = sp->warn_ms == 0 || now - sp->warn_ms >= SPOOL_WARN_EVERY_MS;
-	if (say) {
-		held = sp->warn_held;
-		sp->warn_held = 0;
-		sp->warn_ms = now;
-	} else {
-		sp->warn_held++;
-	}
-	pthread_mutex_unlock(&sp->mu);
-	if (!say)
-		return;
-	errno = err;
-	if (held > 0)
-		log_warn("spool: create in %s/tmp (%lu more failure(s) not logged)", sp->dir, held);
-	else
-		log_warn("spool: create in %s/tmp", sp->dir);
-}
-
-/* A create worked: after failures, say so once. */
-static void
-spool_create_worked(spool *sp)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&sp->mu);
-	n = sp->create_failures;
-	sp->create_failures = 0;
-	sp->warn_held = 0;
-	sp->warn_ms = 0;
-	sp->fill_backoff_ms = 0;
-	sp->fill_retry_ms = 0;
-	pthread_mutex_unlock(&sp->mu);
-	if (n > 0)
-		log_info("spool: files can be created in %s/tmp again, after %lu failure(s)",
-		    sp->dir, n);
-}
-
-/* Create one empty file in tmp/; -1 on failure (logged, rate-limited). */
-static int
-spool_create_blank(spool *sp, struct spool_blank *b)
-{
-	unsigned long n;
-
-	if (!sp->named) {
-		b->name[0] = '\0';
-		b->fd = openat(sp->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
-	} else {
-		pthread_mutex_lock(&sp->mu);
-		n = ++sp->seq;
-		pthread_mutex_unlock(&sp->mu);
-		snprintf(b->name, sizeof(b->name), "p.%ld.%lu", (long)getpid(), n);
-		b->fd = openat(sp->tmpfd, b->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	}
-	if (b->fd < 0) {
-		spool_create_failed(sp, errno);
-		return -1;
-	}
-	if (sp->create_failures > 0)	/* read unlocked: a stale 0 only delays the line */
-		spool_create_worked(sp);
-	return 0;
-}
-
-/* Worker: top the pool up to SPOOL_POOL_MAX. */
-static void
-spool_pool_fill(spool *sp)
-{
-	struct spool_blank b;
-
-	for (;;) {
-		pthread_mutex_lock(&sp->mu);
-		if (sp->npool >= SPOOL_POOL_MAX || sp->stop) {
-			pthread_mutex_unlock(&sp->mu);
-			return;
-		}
-		pthread_mutex_unlock(&sp->mu);
-		if (spool_create_blank(sp, &b) != 0) {
-			/* Not again at once: the next try waits, longer each time. */
-			pthread_mutex_lock(&sp->mu);
-			sp->fill_backoff_ms = sp->fill_backoff_ms == 0 ? SPOOL_RETRY_MIN_MS :
-			    sp->fill_backoff_ms >= SPOOL_RETRY_MAX_MS / 2 ? SPOOL_RETRY_MAX_MS :
-			    sp->fill_backoff_ms * 2;
-			sp->fill_retry_ms = spool_mono_ms() + sp->fill_backoff_ms;
-			pthread_mutex_unlock(&sp->mu);
-			return;
-		}
-		pthread_mutex_lock(&sp->mu);
-		if (sp->npool < SPOOL_POOL_MAX) {
-			sp->pool[sp->npool++] = b;
-			b.fd = -1;
-		}
-		pthread_mutex_unlock(&sp->mu);
-		if (b.fd >= 0) {
-			close(b.fd);
-			if (b.name[0])
-				unlinkat(sp->tmpfd, b.name, 0);
-		}
-	}
-}
-
 static void *
 spool_worker(void *arg)
 {
@@ -482,51 +289,6 @@ spool_mkdir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Files left in tmp/ by a crash were never acknowledged: remove them. */
-static void
-spool_clean_tmp(spool *sp)
-{
-	int fd = dup(sp->tmpfd);
-	DIR *d;
-	struct dirent *de;
-	unsigned n = 0;
-
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (unlinkat(sp->tmpfd, de->d_name, 0) == 0)
-			n++;
-	}
-	closedir(d);
-	if (n)
-		log_info("spool: removed %u stale file(s) from %s/tmp", n, sp->dir);
-}
-
-/* Can we create an O_TMPFILE file in tmp/ and link it by /proc/self/fd (no privilege needed)? */
-static int
-spool_tmpfile_works(spool *sp)
-{
-	char proc[64], name[64];
-	int fd = openat(sp->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640), ok;
-
-	if (fd < 0)
-		return 0;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	snprintf(name, sizeof(name), "probe.%ld", (long)getpid());
-	ok = linkat(AT_FDCWD, proc, sp->tmpfd, name, AT_SYMLINK_FOLLOW) == 0;
-	if (ok)
-		unlinkat(sp->tmpfd, name, 0);
-	close(fd);
-	if (!ok)
-		log_info("spool: no O_TMPFILE linking here, using named files in %s/tmp", sp->dir);
-	return ok;
-}
-
 spool *
 spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 {
@@ -594,12 +356,7 @@ spool_close(spool *sp)
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sp->worker, NULL);
 	spool_on_done(sp);	/* results of the last batch */
-	while (sp->npool > 0) {
-		struct spool_blank *b = &sp->pool[--sp->npool];
-		close(b->fd);
-		if (b->name[0])
-			unlinkat(sp->tmpfd, b->name, 0);
-	}
+	spool_pool_drain(sp);
 	if (sp->nbatches)
 		log_info("spool: %llu commit(s) in %llu batch(es), %.1f per batch, %.2f ms per batch, "
 		    "%llu sync(s), %llu commit(s) synced early",
@@ -650,6 +407,7 @@ spool_file_flush(spool_file *f)
 spool_file *
 spool_file_new(spool *sp, const struct spool_envelope *env)
 {
+	struct spool_blank b;
 	spool_file *f;
 	char *buf, *hdr;
 	size_t hlen, off;
@@ -681,30 +439,15 @@ spool_file_new(spool *sp, const struct spool_envelope *env)
 	f = xcalloc(1, sizeof(*f));
 	f->sp = sp;
 	xstrlcpy(f->id, env->id, sizeof(f->id));
-	pthread_mutex_lock(&sp->mu);
-	if (sp->npool > 0) {
-		struct spool_blank *b = &sp->pool[--sp->npool];
-		f->fd = b->fd;
-		xstrlcpy(f->tmpname, b->name, sizeof(f->tmpname));
-	} else {
-		f->fd = -1;
+	if (spool_pool_take(sp, &b) != 0) {
+		if (hdr != buf)
+			free(hdr);
+		free(buf);
+		free(f);
+		return NULL;
 	}
-	if (sp->npool < SPOOL_POOL_LOW)
-		pthread_cond_signal(&sp->cv);
-	pthread_mutex_unlock(&sp->mu);
-	if (f->fd < 0) {
-		/* Pool empty (a burst, or the disk refuses): create it here. */
-		struct spool_blank b;
-		if (spool_create_blank(sp, &b) != 0) {
-			if (hdr != buf)
-				free(hdr);
-			free(buf);
-			free(f);
-			return NULL;
-		}
-		f->fd = b.fd;
-		xstrlcpy(f->tmpname, b.name, sizeof(f->tmpname));
-	}
+	f->fd = b.fd;
+	xstrlcpy(f->tmpname, b.name, sizeof(f->tmpname));
 	f->size_off = (off_t)off;
 	f->buf = buf;
 	if (hdr == buf) {
