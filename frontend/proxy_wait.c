@@ -171,7 +171,12 @@ proxy_wait_start(struct event_base *base, int fd, const struct sockaddr_storage 
 		proxy_wait_list->prev = w;
 	proxy_wait_list = w;
 	proxy_wait_n++;
-	proxy_wait_arm(w);
+	/*
+	 * A proxy sends its header as soon as it has connected, so it is
+	 * usually here by the time we accept: read it now, and the event is
+	 * only added (two epoll_ctl calls) when it is not. May call done.
+	 */
+	proxy_wait_read(w);
 }
 
 void

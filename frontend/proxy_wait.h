@@ -23,7 +23,10 @@ enum proxy_wait_status {
 typedef void (*proxy_wait_done)(void *arg, int fd, enum proxy_wait_status st,
     const struct sockaddr_storage *client, const struct sockaddr_storage *peer);
 
-/* Start waiting on fd (non-blocking) for at most timeout_s seconds. */
+/*
+ * Start waiting on fd (non-blocking) for at most timeout_s seconds. done may
+ * be called before this returns, when the header is already there.
+ */
 void proxy_wait_start(struct event_base *base, int fd, const struct sockaddr_storage *peer,
     unsigned timeout_s, proxy_wait_done done, void *arg);
 /* Connections still waiting (they hold a place in smtpd_max_connections). */
