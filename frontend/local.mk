@@ -11,7 +11,7 @@ frontend_libsmtpd_a_SOURCES = \
 	frontend/commands.c frontend/commands.h frontend/commands_int.h \
 	frontend/commands_auth.c frontend/commands_mail.c \
 	frontend/data.c frontend/data.h \
-	frontend/io.c frontend/io.h \
+	frontend/io.c frontend/io.h frontend/fdslots.c frontend/fdslots.h \
 	frontend/spool.c frontend/spool.h frontend/spool_int.h frontend/spool_pool.c \
 	frontend/spool_edit.c frontend/spool_edit.h \
 	frontend/uuid.c frontend/uuid.h \

@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "auth_backoff.h"
 #include "config.h"
+#include "fdslots.h"
 #include "fsperm.h"
 #include "endpoint.h"
 #include "log.h"
@@ -648,6 +649,9 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	if ((d->base = event_base_new()) == NULL)
 		log_fatalx("cannot create the event loop");
+	/* Before any thread: a client and a socket per milter for each session, and some more. */
+	log_debug("fdslots: %u descriptor entries made ahead", fdslots_reserve(d->base,
+	    cfg->smtpd_max_connections * (1 + (unsigned)mc_list_count(d->milters)) + 64));
 	smtpd_apply_config(d, cfg, accounts_count(acc));
 	if ((d->spool = spool_open(d->base, cfg->smtpd_spool_dir, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);
