@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "received.h"
+#include "relay_metrics.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -247,10 +248,12 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 		case RELAY_RCPT_DELIVERED:
 			st = JOURNAL_R_DELIVERED;
 			queue_log_outcome(m, r->address, hop, now, "sent", r->reply);
+			relay_metrics_delivery(RMR_DELIVERED, m->st.arrival_ms, now);
 			break;
 		case RELAY_RCPT_FAILED:
 			st = JOURNAL_R_FAILED;
 			queue_log_outcome(m, r->address, hop, now, "bounced", r->reply);
+			relay_metrics_delivery(RMR_FAILED, m->st.arrival_ms, now);
 			break;
 		default:
 			if (expired) {
@@ -259,11 +262,15 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 				    r->reply[0] ? r->reply : "no reply");
 				log_info("id=%s to=%s: deferred past relay_max_queue_lifetime (%us): "
 				    "giving up", m->id, r->address, cfg->relay_max_queue_lifetime);
+				relay_metrics_delivery(RMR_FAILED, m->st.arrival_ms, now);
 			} else {
 				st = JOURNAL_R_DEFERRED;
 				open++;
 				queue_log_outcome(m, r->address, hop, now, "deferred",
 				    r->reply[0] ? r->reply : "no reply");
+				/* Our own shutdown is no attempt (not journalled below): not counted either. */
+				if (!q->stopping)
+					relay_metrics_delivery(RMR_DEFERRED, m->st.arrival_ms, now);
 			}
 			break;
 		}
@@ -605,6 +612,33 @@ unsigned
 queue_inflight(const queue *q)
 {
 	return q->inflight;
+}
+
+/* twalk has no context: the walk's totals (one loop thread). */
+static unsigned queue_walk_n;
+static uint64_t queue_walk_oldest;
+
+static void
+queue_stats_one(const void *node, VISIT v, int depth)
+{
+	const struct qmsg *m = *(const struct qmsg *const *)node;
+
+	(void)depth;
+	if ((v != postorder && v != leaf) || m->finishing)
+		return;
+	queue_walk_n++;
+	if (queue_walk_oldest == 0 || m->st.arrival_ms < queue_walk_oldest)
+		queue_walk_oldest = m->st.arrival_ms;
+}
+
+void
+queue_stats(const queue *q, unsigned *nmsgs, uint64_t *oldest_ms)
+{
+	queue_walk_n = 0;
+	queue_walk_oldest = 0;
+	twalk(q->index, queue_stats_one);
+	*nmsgs = queue_walk_n;
+	*oldest_ms = queue_walk_oldest;
 }
 
 static void

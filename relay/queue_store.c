@@ -14,6 +14,7 @@
 #endif
 #include "queue_int.h"
 #include "dsn.h"
+#include "relay_metrics.h"
 #include "log.h"
 #include "spool.h"
 #include "uuid.h"
@@ -246,6 +247,7 @@ queue_store_make_dsn(struct qmsg *m)
 	}
 	log_info("id=%s: delivery status notification %s queued to %s (%zu failed recipient(s))",
 	    m->id, dsn_id, m->env.sender, n);
+	relay_metrics_dsn();
 out:
 	free(hbuf);
 	free(to);
@@ -318,6 +320,7 @@ queue_store_commit(queue *q)
 			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
 				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
 			log_info("id=%s removed: %s", m->id, journal_fate_name(m->fate));
+			relay_metrics_message(journal_fate_name(m->fate));
 		}
 		queue_forget(m);
 	}

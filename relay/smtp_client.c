@@ -1,6 +1,7 @@
 /* smtp_client.c - the SMTP/LMTP session with the next hop up to a ready transaction: greeting, EHLO/LHLO (HELO fallback), STARTTLS per relay_tls, AUTH only over TLS, and how a failure decides the job. */
 #include "hop_int.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -217,12 +218,14 @@ conn_handshake(struct hop_conn *c)
 	if (rc == CTLS_WANT_READ)
 		return;
 	if (rc != CTLS_OK) {
+		relay_metrics_tls(NULL);
 		deliver_reason(reason, sizeof(reason), DR_TLS_FAILED, c->h->addr.desc,
 		    client_tls_error(c->tls));
 		conn_fail_reason(c, reason);
 		return;
 	}
 	if (c->h->tls_mode == HOP_TLS_VERIFY && client_tls_verify(c->tls, why, sizeof(why)) != 0) {
+		relay_metrics_tls(NULL);
 		deliver_reason(reason, sizeof(reason), DR_CERT, c->h->addr.desc, why);
 		/* No QUIT: nothing more goes to a peer we do not trust. */
 		if (c->w != NULL)
@@ -230,6 +233,7 @@ conn_handshake(struct hop_conn *c)
 		conn_fail(c, RELAY_RCPT_DEFERRED, reason, 0);
 		return;
 	}
+	relay_metrics_tls(client_tls_version(c->tls));
 	client_tls_describe(c->tls, desc, sizeof(desc));
 	log_info("%s: TLS with %s: %s%s", conn_id(c), c->h->addr.desc, desc,
 	    c->h->tls_mode == HOP_TLS_VERIFY ? ", certificate verified" : "");
