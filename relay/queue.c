@@ -180,8 +180,11 @@ queue_pickup(queue *q, const char *id)
 		    m->env.rcpts, m->env.nrcpts);
 		journal_replay(&m->st, b.p, b.len);
 		m->hist = b;	/* written with the first record */
-		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id, m->env.sender,
-		    (unsigned long long)m->env.size, m->env.nrcpts);
+		char from[600];
+
+		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id,
+		    log_value(m->env.sender, from, sizeof(from)), (unsigned long long)m->env.size,
+		    m->env.nrcpts);
 		if (m->env.quarantine != NULL) {
 			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
 			struct journal_buf h = { NULL, 0, 0 };
@@ -221,8 +224,11 @@ static void
 queue_log_outcome(struct qmsg *m, const char *rcpt, const char *hop, uint64_t now, const char *status,
     const char *reply)
 {
-	log_info("id=%s to=%s relay=%s delay=%.1fs attempt=%u status=%s (%s)", m->id, rcpt, hop,
-	    (double)(now - m->st.arrival_ms) / 1000.0, m->st.attempts + 1, status, reply);
+	char to[600], q[600];
+
+	log_info("id=%s to=%s relay=%s delay=%.1fs attempt=%u status=%s reply=%s", m->id,
+	    log_value(rcpt, to, sizeof(to)), hop, (double)(now - m->st.arrival_ms) / 1000.0,
+	    m->st.attempts + 1, status, log_value(reply, q, sizeof(q)));
 }
 
 static void
@@ -260,8 +266,11 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 				st = JOURNAL_R_FAILED;
 				queue_log_outcome(m, r->address, hop, now, "bounced",
 				    r->reply[0] ? r->reply : "no reply");
-				log_info("id=%s to=%s: deferred past relay_max_queue_lifetime (%us): "
-				    "giving up", m->id, r->address, cfg->relay_max_queue_lifetime);
+				char to[600];
+
+				log_info("id=%s to=%s deferred past relay_max_queue_lifetime (%us): "
+				    "giving up", m->id, log_value(r->address, to, sizeof(to)),
+				    cfg->relay_max_queue_lifetime);
 				relay_metrics_delivery(RMR_FAILED, m->st.arrival_ms, now);
 			} else {
 				st = JOURNAL_R_DEFERRED;
