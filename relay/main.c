@@ -416,6 +416,8 @@ main(int argc, char **argv)
 		/* Not an error: without a next hop, new/ is left to whatever else reads it. */
 		fprintf(stderr, "%s: %s: relay_host is empty: nothing to relay to, exiting\n",
 		    RELAY_PROG, cfg_hop->path[0] ? cfg_hop->path : "(defaults)");
+		/* Type=notify: a clean exit before READY=1 would be a failed start. */
+		sdnotify_ready("relay_host is empty: nothing to relay to");
 		config_free(cfg_hop);
 		return 0;
 	}
