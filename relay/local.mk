@@ -37,9 +37,9 @@ DELIVER_LIBS = relay/libdeliver.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
-	tests/unit/test_relay_hop
+	tests/unit/test_relay_hop tests/unit/test_relay_metrics
 TESTS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
-	tests/unit/test_relay_hop
+	tests/unit/test_relay_hop tests/unit/test_relay_metrics
 RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS) -I$(top_srcdir)/relay
 tests_unit_test_relay_reply_SOURCES = tests/unit/test_relay_reply.c
 tests_unit_test_relay_reply_CFLAGS = $(RELAY_TEST_CFLAGS)
@@ -53,6 +53,9 @@ tests_unit_test_relay_hop_addr_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_hop_SOURCES = tests/unit/test_relay_hop.c
 tests_unit_test_relay_hop_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_relay_hop_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_metrics_SOURCES = tests/unit/test_relay_metrics.c
+tests_unit_test_relay_metrics_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_metrics_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 endif
 
 # The reply/EHLO parser's fuzz seeds replay under gcc in make check.
