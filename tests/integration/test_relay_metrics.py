@@ -3,8 +3,10 @@
 contract's metrics_listen): every line parses as Prometheus text format, and
 between two scrapes the counters move by exactly the traffic the scripted next
 hop answered (250, 451, 550 and the DSNs of the 550s); the queue gauges show a
-deferred message and fall back to 0 once it is delivered; the man page and the
-alert rules name only live series."""
+deferred message and fall back to 0 once it is delivered; TLS sessions and
+failures with a STARTTLS next hop; stuck HTTP clients do not hold deliveries;
+-t and the start name a bad address by file, line and key; the man page and
+the alert rules name only live series."""
 
 import os
 import re
@@ -142,6 +144,23 @@ class Traffic(Base):
         self.assertEqual(after[("postern_relay_delivery_seconds_count", "")],
                          after[("postern_relay_deliveries_total", '{result="delivered"}')])
 
+    def test_slow_and_garbage_http_clients_do_not_hold_deliveries(self):
+        # One event loop serves both: stuck HTTP clients must cost the queue nothing.
+        socks = []
+        try:
+            for i in range(200):
+                c = socket.create_connection(("127.0.0.1", self.mport), 10)
+                c.sendall(b"GET /metrics HTTP/1.1\r\nX-Slow: " if i % 2 else
+                          b"\x16\x03\x01\x00\xff garbage\r\n\r\n")
+                socks.append(c)
+            t0 = time.time()
+            self.r.wait_state(self.r.put(SENDER, ["busy@example.org"]), "delivered")
+            self.assertLess(time.time() - t0, 10 * R.SLOW)
+            self.assertIn(("postern_relay_queue_messages", ""), self.scrape())
+        finally:
+            for c in socks:
+                c.close()
+
     def test_man_page_lists_every_metric(self):
         with open(os.path.join(R.harness.TOP_SRCDIR, "doc", "postern-relay.8")) as f:
             page = f.read()
@@ -187,6 +206,41 @@ class NoNextHop(Base):
         self.assertEqual(delta(before, after, "postern_relay_connections_total"), 0)
         self.assertEqual(delta(before, after, "postern_relay_deliveries_total",
                                '{result="delivered"}'), 0)
+
+
+class Tls(Base):
+    def test_sessions_and_failures_by_version(self):
+        from relay_hop import ScriptedHop
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="postern-relay-tls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        pair = R.harness.make_cert(d, cn="hop.test")
+        with ScriptedHop(tls=pair) as hop:
+            mport = R.harness.free_port()
+            r = self.relay(hop.port, relay_tls="may", relay_metrics_listen="127.0.0.1:%d" % mport)
+            before = scrape(mport)
+            r.wait_state(r.put(SENDER, ["bob@example.org"]), "delivered")
+            m = re.search(r"tls=(TLSv1\.[23]) cipher=", r.log_text())
+            self.assertTrue(m, r.log_text()[-2000:])
+            after = scrape(mport)
+            self.assertEqual(delta(before, after, "postern_relay_tls_sessions_total",
+                                   '{version="%s"}' % m.group(1)), 1)
+            self.assertEqual(delta(before, after, "postern_relay_tls_failures_total"), 0)
+            self.assertEqual(r.stop(), 0)
+            # verify: the self-signed certificate is refused; a TLS failure, the message deferred.
+            mport = R.harness.free_port()
+            r = self.relay(hop.port, relay_tls="verify", relay_metrics_listen="127.0.0.1:%d" % mport)
+            before = scrape(mport)
+            r.put(SENDER, ["bob@example.org"])
+            r.wait_log("status=deferred")
+            self.assertTrue(self.wait_for(lambda: delta(
+                before, scrape(mport), "postern_relay_tls_failures_total") >= 1))
+            after = scrape(mport)
+            self.assertEqual(sum(delta(before, after, "postern_relay_tls_sessions_total",
+                                       '{version="%s"}' % v) for v in ("TLSv1.3", "TLSv1.2", "other")), 0)
+            self.assertEqual(after[("postern_relay_queue_messages", "")], 1)
+            self.assertEqual(r.stop(), 0)
 
 
 class Config(Base):
