@@ -3,7 +3,7 @@
 contract's metrics_listen): every line parses as Prometheus text format, and
 between two scrapes the counters move by exactly the traffic the scripted next
 hop answered (250, 451, 550 and the DSNs of the 550s); the queue gauges show a
-deferred message and fall back to 0 once it is delivered; TLS sessions and
+deferred message (and one in flight) and fall back to 0 once it is delivered; TLS sessions and
 failures with a STARTTLS next hop; stuck HTTP clients do not hold deliveries;
 -t and the start name a bad address by file, line and key; the man page and
 the alert rules name only live series."""
@@ -206,6 +206,25 @@ class NoNextHop(Base):
         self.assertEqual(delta(before, after, "postern_relay_connections_total"), 0)
         self.assertEqual(delta(before, after, "postern_relay_deliveries_total",
                                '{result="delivered"}'), 0)
+
+
+class InFlight(Base):
+    def test_gauge_while_the_next_hop_thinks(self):
+        from relay_hop import ScriptedHop
+        # The next hop sits on its reply to the end of data: the delivery is in flight meanwhile.
+        with ScriptedHop(data_delay=8 * R.SLOW) as hop:
+            mport = R.harness.free_port()
+            r = self.relay(hop.port, relay_metrics_listen="127.0.0.1:%d" % mport)
+            mid = r.put(SENDER, ["bob@example.org"])
+
+            def gauges():
+                s = scrape(mport)
+                return (s[("postern_relay_deliveries_in_flight", "")],
+                        s[("postern_relay_queue_messages", "")])
+            self.assertTrue(self.wait_for(lambda: gauges() == (1, 1), 6))
+            r.wait_state(mid, "delivered", timeout=30)
+            self.assertTrue(self.wait_for(lambda: gauges() == (0, 0)), gauges())
+            self.assertEqual(r.stop(), 0)
 
 
 class Tls(Base):
