@@ -93,6 +93,7 @@ static const struct config_key config_keys[] = {
 	K(relay_max_queue_lifetime, CT_DURATION, "5d"),
 	K(relay_bounce, CT_BOOL, "yes"),
 	K(relay_status_lifetime, CT_DURATION, "7d"),
+	K(relay_metrics_listen, CT_STR, ""),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -465,6 +466,10 @@ config_build(const char *path, FILE *f, char *err, size_t errlen)
 		if (cfg->milter_metrics_listen[0] == '\0') {
 			free(cfg->milter_metrics_listen);
 			cfg->milter_metrics_listen = xstrdup(cfg->metrics_listen);
+		}
+		if (cfg->relay_metrics_listen[0] == '\0') {
+			free(cfg->relay_metrics_listen);
+			cfg->relay_metrics_listen = xstrdup(cfg->metrics_listen);
 		}
 	}
 	if (cfg->relay_concurrency == 0) {

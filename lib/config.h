@@ -86,6 +86,7 @@ typedef struct postern_config {
 	unsigned relay_max_queue_lifetime;
 	int relay_bounce;
 	unsigned relay_status_lifetime;
+	char *relay_metrics_listen;	/* "" or host:port of GET /metrics */
 
 	struct config_extra *extras;
 	size_t nextras;

@@ -205,3 +205,17 @@ client_tls_describe(client_tls_conn *c, char *out, size_t outsize)
 	snprintf(out, outsize, "%s", d ? d : "TLS");
 	gnutls_free(d);
 }
+
+const char *
+client_tls_version(client_tls_conn *c)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(c->s);
+	const char *name;
+
+	if (v == GNUTLS_TLS1_3)
+		return "TLSv1.3";
+	if (v == GNUTLS_TLS1_2)
+		return "TLSv1.2";
+	name = gnutls_protocol_get_name(v);
+	return name != NULL ? name : "unknown";
+}

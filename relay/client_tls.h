@@ -34,6 +34,8 @@ size_t client_tls_pending(client_tls_conn *c);
 int client_tls_wants_write(client_tls_conn *c);
 void client_tls_bye(client_tls_conn *c);
 const char *client_tls_error(client_tls_conn *c);
+/* After the handshake: "TLSv1.3", "TLSv1.2" (Postfix's spelling), else GnuTLS's name. */
+const char *client_tls_version(client_tls_conn *c);
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384", for logs. */
 void client_tls_describe(client_tls_conn *c, char *out, size_t outsize);
 

@@ -147,7 +147,7 @@ relay_hop_free(relay_hop *h)
 					xstrlcpy(r->reply, reason, sizeof(r->reply));
 				}
 			}
-			log_info("%s: delivery to %s stopped: shutting down", w->job->id, h->addr.desc);
+			log_info("id=%s delivery to %s stopped: shutting down", w->job->id, h->addr.desc);
 			tx_clear(c);
 			conn_close(c, 0);
 			hop_job_done(h, w);

@@ -30,15 +30,16 @@ relay_libdeliver_a_SOURCES = \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/dotstuff.c relay/dotstuff.h \
 	relay/client_tls.c relay/client_tls.h \
-	relay/deliver_reason.c relay/deliver_reason.h
+	relay/deliver_reason.c relay/deliver_reason.h \
+	relay/relay_metrics.c relay/relay_metrics.h
 relay_libdeliver_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS)
 DELIVER_LIBS = relay/libdeliver.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(GNUTLS_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
-	tests/unit/test_relay_hop
+	tests/unit/test_relay_hop tests/unit/test_relay_metrics
 TESTS += tests/unit/test_relay_reply tests/unit/test_relay_dotstuff tests/unit/test_relay_hop_addr \
-	tests/unit/test_relay_hop
+	tests/unit/test_relay_hop tests/unit/test_relay_metrics
 RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS) -I$(top_srcdir)/relay
 tests_unit_test_relay_reply_SOURCES = tests/unit/test_relay_reply.c
 tests_unit_test_relay_reply_CFLAGS = $(RELAY_TEST_CFLAGS)
@@ -52,6 +53,9 @@ tests_unit_test_relay_hop_addr_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_hop_SOURCES = tests/unit/test_relay_hop.c
 tests_unit_test_relay_hop_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_relay_hop_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_metrics_SOURCES = tests/unit/test_relay_metrics.c
+tests_unit_test_relay_metrics_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_metrics_LDADD = $(DELIVER_LIBS) $(CMOCKA_LIBS)
 endif
 
 # The reply/EHLO parser's fuzz seeds replay under gcc in make check.
@@ -87,7 +91,8 @@ EXTRA_DIST += tests/integration/test_relay_postfix.py
 tests/integration/test_relay_postfix.log: tests/relay/relay_deliver_tool
 
 # --- The queue side.
-QUEUE_LIBS = relay/libqueue.a frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS)
+# libdeliver.a for relay_metrics.o, which the queue counts into.
+QUEUE_LIBS = relay/libqueue.a relay/libdeliver.a frontend/libsmtpd.a $(POSTERN_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_spool_read tests/unit/test_relay_journal \
@@ -135,3 +140,8 @@ EXTRA_DIST += tests/integration/relay.py tests/integration/test_relay_queue.py \
 	tests/integration/test_relay_kill.py
 tests/integration/test_relay_queue.log: relay/postern-relay tools/postern-queue
 tests/integration/test_relay_kill.log: relay/postern-relay tools/postern-queue frontend/postern-smtpd
+
+# The relay's metrics endpoint (relay_metrics_listen) against the scripted next hop.
+TESTS += tests/integration/test_relay_metrics.py
+EXTRA_DIST += tests/integration/test_relay_metrics.py
+tests/integration/test_relay_metrics.log: relay/postern-relay tools/postern-queue

@@ -1,15 +1,20 @@
 /*
  * main.c - postern-relay: command line, config, the next hop, the one
  * privilege drop, the queue's lock, signals (SIGTERM drains, SIGHUP
- * reloads the queue settings) and the event loop.
+ * reloads the queue settings), the metrics endpoint, systemd's notify
+ * messages and the event loop.
  */
 #include "autoconf.h"
 
 #include "check.h"
 #include "config.h"
 #include "deliver.h"
+#include "endpoint.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "queue.h"
+#include "relay_metrics.h"
+#include "sdnotify.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -24,11 +29,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RELAY_PROG		"postern-relay"
 #define RELAY_SHUTDOWN_GRACE	30	/* s the deliveries in flight get after SIGTERM */
 #define RELAY_CHECK_TIMEOUT	10	/* s for -t's connect to the next hop */
+#define RELAY_STATUS_INTERVAL	1	/* s between systemd STATUS= updates (sent when changed) */
 
 static const char *config_path;
 static int config_missing_ok;
@@ -36,7 +43,7 @@ static struct event_base *base;
 static queue *q;
 static postern_config *cfg_hop;		/* the config the hop was built from: lives as long as it */
 static postern_config *cfg_cur;		/* the latest (SIGHUP) */
-static struct event *ev_grace;
+static struct event *ev_grace, *ev_status;
 static int stopping;
 
 static void
@@ -134,6 +141,53 @@ relay_lock(const char *dir)
 	return fd;
 }
 
+/*
+ * The key relay_metrics_listen's value came from: metrics_listen (the
+ * contract's key) when it stood in for an empty relay_metrics_listen.
+ */
+static const char *
+relay_metrics_key(const postern_config *cfg)
+{
+	char where[CONFIG_ERR_MAX], unset[CONFIG_ERR_MAX];
+
+	/* config_where says "FILE: KEY", without a line, for a key the file does not set. */
+	config_where(cfg, "relay_metrics_listen", where, sizeof(where));
+	snprintf(unset, sizeof(unset), "%s: relay_metrics_listen",
+	    cfg->path[0] ? cfg->path : "defaults");
+	if (cfg->metrics_listen[0] != '\0' && strcmp(where, unset) == 0)
+		return "metrics_listen";
+	return "relay_metrics_listen";
+}
+
+/* "FILE:LINE" (or "FILE") where key was set, without the key. */
+static void
+relay_where(const postern_config *cfg, const char *key, char *out, size_t outsize)
+{
+	size_t n;
+
+	config_where(cfg, key, out, outsize);
+	n = strlen(out);
+	if (n > strlen(key) + 2)
+		out[n - strlen(key) - 2] = '\0';
+}
+
+/* -t: the endpoint parsed, not bound (the running relay may hold the port); 1 when bad. */
+static int
+relay_check_metrics_listen(const postern_config *cfg)
+{
+	const char *key = relay_metrics_key(cfg);
+	char where[CONFIG_ERR_MAX], why[128];
+	struct endpoint ep;
+
+	if (cfg->relay_metrics_listen[0] == '\0' || endpoint_parse(cfg->relay_metrics_listen,
+	    ENDPOINT_ALLOW_BARE, 0, &ep, why, sizeof(why)) == 0)
+		return 0;
+	relay_where(cfg, key, where, sizeof(where));
+	fprintf(stderr, "%s: %s: %s: bad address \"%.200s\" (HOST:PORT or [V6]:PORT): %s\n",
+	    RELAY_PROG, where, key, cfg->relay_metrics_listen, why);
+	return 1;
+}
+
 /* -t: every problem on its own line; the number of problems. */
 static int
 relay_selftest(const postern_config *cfg)
@@ -148,6 +202,7 @@ relay_selftest(const postern_config *cfg)
 		    cfg->path);
 		return 1;
 	}
+	problems += relay_check_metrics_listen(cfg);
 	snprintf(path, sizeof(path), "%s/new", cfg->smtpd_spool_dir);
 	if (access(path, R_OK | W_OK | X_OK) != 0) {
 		fprintf(stderr, "%s: spool: %s: %s\n", RELAY_PROG, path, strerror(errno));
@@ -171,6 +226,73 @@ relay_selftest(const postern_config *cfg)
 	return problems;
 }
 
+/* The STATUS= line systemctl status shows. */
+static void
+relay_status_text(char *buf, size_t len)
+{
+	unsigned n;
+	uint64_t oldest;
+
+	queue_stats(q, &n, &oldest);
+	snprintf(buf, len, "%u message(s) queued, %u delivery(ies) in flight", n,
+	    queue_inflight(q));
+}
+
+static void
+relay_on_status(evutil_socket_t fd, short what, void *arg)
+{
+	char st[128];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	relay_status_text(st, sizeof(st));
+	sdnotify_status(st);
+}
+
+static void
+relay_notify_ready(void)
+{
+	char st[128];
+
+	relay_status_text(st, sizeof(st));
+	sdnotify_ready(st);
+}
+
+/* The gauges of the metrics page, read when it is rendered. */
+static uint64_t
+relay_gauge_queued(void *arg)
+{
+	unsigned n;
+	uint64_t oldest;
+
+	(void)arg;
+	queue_stats(q, &n, &oldest);
+	return n;
+}
+
+static uint64_t
+relay_gauge_inflight(void *arg)
+{
+	(void)arg;
+	return queue_inflight(q);
+}
+
+static uint64_t
+relay_gauge_oldest(void *arg)
+{
+	struct timespec ts;
+	unsigned n;
+	uint64_t oldest, now;
+
+	(void)arg;
+	queue_stats(q, &n, &oldest);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* An arrival in the future (a clock set back) is no age. */
+	return n == 0 || oldest >= now ? 0 : (now - oldest) / 1000;
+}
+
 static void
 relay_reload(void)
 {
@@ -191,10 +313,11 @@ relay_reload(void)
 	    strcmp(cfg->relay_helo_name, cfg_hop->relay_helo_name) != 0 ||
 	    cfg->relay_concurrency != cfg_hop->relay_concurrency ||
 	    strcmp(cfg->smtpd_spool_dir, cfg_hop->smtpd_spool_dir) != 0 ||
-	    strcmp(cfg->relay_user, cfg_hop->relay_user) != 0)
+	    strcmp(cfg->relay_user, cfg_hop->relay_user) != 0 ||
+	    strcmp(cfg->relay_metrics_listen, cfg_hop->relay_metrics_listen) != 0)
 		log_warnx("changes of the next hop (relay_host, relay_tls, relay_tls_ca_file, "
-		    "relay_auth_file, relay_helo_name, relay_concurrency), smtpd_spool_dir and "
-		    "relay_user take effect at restart");
+		    "relay_auth_file, relay_helo_name, relay_concurrency), smtpd_spool_dir, "
+		    "relay_user and relay_metrics_listen take effect at restart");
 	queue_set_config(q, cfg);
 	if (cfg_cur != cfg_hop)
 		config_free(cfg_cur);
@@ -229,12 +352,16 @@ relay_on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
+		/* Whatever the outcome, the settings in force are whole again afterwards. */
+		sdnotify_reloading();
 		relay_reload();
+		relay_notify_ready();
 		return;
 	}
 	if (stopping)
 		return;
 	stopping = 1;
+	sdnotify_stopping();
 	log_info("signal %d: no new deliveries; %u in flight get up to %d s to finish", (int)sig,
 	    queue_inflight(q), RELAY_SHUTDOWN_GRACE);
 	ev_grace = evtimer_new(base, relay_on_grace, NULL);
@@ -248,7 +375,8 @@ main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	relay_hop *hop;
 	struct event *sigs[3];
-	int ch, print = 0, test = 0, use_syslog = 0, debug = 0, i, lockfd;
+	metrics_http *metrics_srv = NULL;
+	int ch, print = 0, test = 0, use_syslog = 0, debug = 0, i, lockfd, metrics_fd = -1;
 
 	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
 		switch (ch) {
@@ -288,6 +416,8 @@ main(int argc, char **argv)
 		/* Not an error: without a next hop, new/ is left to whatever else reads it. */
 		fprintf(stderr, "%s: %s: relay_host is empty: nothing to relay to, exiting\n",
 		    RELAY_PROG, cfg_hop->path[0] ? cfg_hop->path : "(defaults)");
+		/* Type=notify: a clean exit before READY=1 would be a failed start. */
+		sdnotify_ready("relay_host is empty: nothing to relay to");
 		config_free(cfg_hop);
 		return 0;
 	}
@@ -302,10 +432,33 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, cfg_hop->path, err);
 		return 1;
 	}
+	/* Bound as root, like the daemons' listeners; served once the loop runs. */
+	if (cfg_hop->relay_metrics_listen[0] != '\0' &&
+	    (metrics_fd = metrics_http_bind(cfg_hop->relay_metrics_listen, relay_metrics_key(cfg_hop),
+	    err, sizeof(err))) < 0) {
+		char where[CONFIG_ERR_MAX];
+
+		relay_where(cfg_hop, relay_metrics_key(cfg_hop), where, sizeof(where));
+		fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, where, err);
+		relay_hop_free(hop);
+		event_base_free(base);
+		config_free(cfg_hop);
+		return 1;
+	}
 	relay_drop_privileges(cfg_hop);
 	lockfd = relay_lock(cfg_hop->smtpd_spool_dir);
 	if ((q = queue_open(base, cfg_hop, hop, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);
+	{
+		struct relay_metrics_gauges g = {
+			relay_gauge_queued, relay_gauge_inflight, relay_gauge_oldest, NULL
+		};
+		relay_metrics_init(&g);
+	}
+	if (metrics_fd >= 0) {
+		metrics_srv = metrics_http_start(base, metrics_fd, relay_metrics_get());
+		log_info("metrics on http://%s/metrics", cfg_hop->relay_metrics_listen);
+	}
 	sigs[0] = evsignal_new(base, SIGTERM, relay_on_signal, NULL);
 	sigs[1] = evsignal_new(base, SIGINT, relay_on_signal, NULL);
 	sigs[2] = evsignal_new(base, SIGHUP, relay_on_signal, NULL);
@@ -315,10 +468,19 @@ main(int argc, char **argv)
 	    cfg_hop->relay_host, cfg_hop->smtpd_spool_dir, cfg_hop->relay_concurrency);
 	if (queue_start(q, err, sizeof(err)) != 0)
 		log_fatalx("%s", err);
+	/* Queue open and scanned, privileges dropped: systemd may start what depends on us. */
+	relay_notify_ready();
+	{
+		struct timeval tv = { RELAY_STATUS_INTERVAL, 0 };
+		ev_status = event_new(base, -1, EV_PERSIST, relay_on_status, NULL);
+		event_add(ev_status, &tv);
+	}
 
 	event_base_dispatch(base);
 
 	log_info("shutting down");
+	metrics_http_free(metrics_srv);
+	event_free(ev_status);
 	relay_hop_free(hop);	/* what is still in flight ends as deferred (not journalled) */
 	queue_free(q);
 	for (i = 0; i < 3; i++)
@@ -329,6 +491,7 @@ main(int argc, char **argv)
 	if (cfg_cur != cfg_hop)
 		config_free(cfg_cur);
 	config_free(cfg_hop);
+	relay_metrics_free();
 	event_base_free(base);
 	return 0;
 }

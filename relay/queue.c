@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "received.h"
+#include "relay_metrics.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -179,8 +180,11 @@ queue_pickup(queue *q, const char *id)
 		    m->env.rcpts, m->env.nrcpts);
 		journal_replay(&m->st, b.p, b.len);
 		m->hist = b;	/* written with the first record */
-		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id, m->env.sender,
-		    (unsigned long long)m->env.size, m->env.nrcpts);
+		char from[600];
+
+		log_info("id=%s from=%s size=%llu nrcpt=%zu queued", id,
+		    log_value(m->env.sender, from, sizeof(from)), (unsigned long long)m->env.size,
+		    m->env.nrcpts);
 		if (m->env.quarantine != NULL) {
 			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
 			struct journal_buf h = { NULL, 0, 0 };
@@ -220,8 +224,11 @@ static void
 queue_log_outcome(struct qmsg *m, const char *rcpt, const char *hop, uint64_t now, const char *status,
     const char *reply)
 {
-	log_info("id=%s to=%s relay=%s delay=%.1fs attempt=%u status=%s (%s)", m->id, rcpt, hop,
-	    (double)(now - m->st.arrival_ms) / 1000.0, m->st.attempts + 1, status, reply);
+	char to[600], q[600];
+
+	log_info("id=%s to=%s relay=%s delay=%.1fs attempt=%u status=%s reply=%s", m->id,
+	    log_value(rcpt, to, sizeof(to)), hop, (double)(now - m->st.arrival_ms) / 1000.0,
+	    m->st.attempts + 1, status, log_value(reply, q, sizeof(q)));
 }
 
 static void
@@ -247,23 +254,32 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 		case RELAY_RCPT_DELIVERED:
 			st = JOURNAL_R_DELIVERED;
 			queue_log_outcome(m, r->address, hop, now, "sent", r->reply);
+			relay_metrics_delivery(RMR_DELIVERED, m->st.arrival_ms, now);
 			break;
 		case RELAY_RCPT_FAILED:
 			st = JOURNAL_R_FAILED;
 			queue_log_outcome(m, r->address, hop, now, "bounced", r->reply);
+			relay_metrics_delivery(RMR_FAILED, m->st.arrival_ms, now);
 			break;
 		default:
 			if (expired) {
 				st = JOURNAL_R_FAILED;
 				queue_log_outcome(m, r->address, hop, now, "bounced",
 				    r->reply[0] ? r->reply : "no reply");
-				log_info("id=%s to=%s: deferred past relay_max_queue_lifetime (%us): "
-				    "giving up", m->id, r->address, cfg->relay_max_queue_lifetime);
+				char to[600];
+
+				log_info("id=%s to=%s deferred past relay_max_queue_lifetime (%us): "
+				    "giving up", m->id, log_value(r->address, to, sizeof(to)),
+				    cfg->relay_max_queue_lifetime);
+				relay_metrics_delivery(RMR_FAILED, m->st.arrival_ms, now);
 			} else {
 				st = JOURNAL_R_DEFERRED;
 				open++;
 				queue_log_outcome(m, r->address, hop, now, "deferred",
 				    r->reply[0] ? r->reply : "no reply");
+				/* Our own shutdown is no attempt (not journalled below): not counted either. */
+				if (!q->stopping)
+					relay_metrics_delivery(RMR_DEFERRED, m->st.arrival_ms, now);
 			}
 			break;
 		}
@@ -605,6 +621,33 @@ unsigned
 queue_inflight(const queue *q)
 {
 	return q->inflight;
+}
+
+/* twalk has no context: the walk's totals (one loop thread). */
+static unsigned queue_walk_n;
+static uint64_t queue_walk_oldest;
+
+static void
+queue_stats_one(const void *node, VISIT v, int depth)
+{
+	const struct qmsg *m = *(const struct qmsg *const *)node;
+
+	(void)depth;
+	if ((v != postorder && v != leaf) || m->finishing)
+		return;
+	queue_walk_n++;
+	if (queue_walk_oldest == 0 || m->st.arrival_ms < queue_walk_oldest)
+		queue_walk_oldest = m->st.arrival_ms;
+}
+
+void
+queue_stats(const queue *q, unsigned *nmsgs, uint64_t *oldest_ms)
+{
+	queue_walk_n = 0;
+	queue_walk_oldest = 0;
+	twalk(q->index, queue_stats_one);
+	*nmsgs = queue_walk_n;
+	*oldest_ms = queue_walk_oldest;
 }
 
 static void

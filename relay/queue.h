@@ -10,6 +10,8 @@
 #ifndef POSTERN_RELAY_QUEUE_H
 #define POSTERN_RELAY_QUEUE_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "deliver.h"
 
@@ -31,6 +33,12 @@ void queue_set_config(queue *q, const postern_config *cfg);
 void queue_drain(queue *q, void (*done)(void *arg), void *arg);
 /* Deliveries in flight. */
 unsigned queue_inflight(const queue *q);
+/*
+ * Messages in the queue (held ones too; not those leaving in this loop
+ * turn) and the arrival time (Unix ms) of the oldest, 0 when empty. A walk
+ * of the whole queue: for the metrics page and the status line, not per event.
+ */
+void queue_stats(const queue *q, unsigned *nmsgs, uint64_t *oldest_ms);
 void queue_free(queue *q);
 
 #endif

@@ -14,6 +14,7 @@
 #endif
 #include "queue_int.h"
 #include "dsn.h"
+#include "relay_metrics.h"
 #include "log.h"
 #include "spool.h"
 #include "uuid.h"
@@ -148,9 +149,14 @@ queue_store_load(struct qmsg *m)
 		if (ftruncate(m->jfd, (off_t)valid) != 0 || fdatasync(m->jfd) != 0)
 			log_warn("id=%s: truncate %s/state/%s", m->id, q->dir, m->id);
 	}
-	log_info("id=%s from=%s size=%llu nrcpt=%zu queued (journal: %u attempt(s)%s)", m->id,
-	    m->env.sender, (unsigned long long)m->env.size, m->env.nrcpts, m->st.attempts,
-	    m->st.held ? ", held" : "");
+	{
+		char from[600];
+
+		log_info("id=%s from=%s size=%llu nrcpt=%zu attempts=%u%s queued (from the journal)",
+		    m->id, log_value(m->env.sender, from, sizeof(from)),
+		    (unsigned long long)m->env.size, m->env.nrcpts, m->st.attempts,
+		    m->st.held ? " held=yes" : "");
+	}
 	return 1;
 }
 
@@ -179,7 +185,7 @@ queue_store_make_dsn(struct qmsg *m)
 	struct dsn_rcpt *rc;
 	struct dsn_info in;
 	struct spool_envelope e;
-	char *msg, *hdrs, *hbuf, tmp[128], digits[QSTORE_SIZE_DIGITS + 1], *to;
+	char *msg, *hdrs, *hbuf, tmp[128], from[600], digits[QSTORE_SIZE_DIGITS + 1], *to;
 	size_t msglen, hlen, off, i, n = 0;
 	int eightbit, fd, utf8 = 0;
 
@@ -244,8 +250,9 @@ queue_store_make_dsn(struct qmsg *m)
 		unlinkat(q->statefd, tmp, 0);
 		goto out;
 	}
-	log_info("id=%s: delivery status notification %s queued to %s (%zu failed recipient(s))",
-	    m->id, dsn_id, m->env.sender, n);
+	log_info("id=%s dsn=%s to=%s nrcpt=%zu: delivery status notification queued", m->id,
+	    dsn_id, log_value(m->env.sender, from, sizeof(from)), n);
+	relay_metrics_dsn();
 out:
 	free(hbuf);
 	free(to);
@@ -318,6 +325,7 @@ queue_store_commit(queue *q)
 			if (unlinkat(q->newfd, m->id, 0) != 0 && errno != ENOENT)
 				log_warn("id=%s: unlink %s/new/%s", m->id, q->dir, m->id);
 			log_info("id=%s removed: %s", m->id, journal_fate_name(m->fate));
+			relay_metrics_message(journal_fate_name(m->fate));
 		}
 		queue_forget(m);
 	}

@@ -1,6 +1,7 @@
 /* smtp_client.c - the SMTP/LMTP session with the next hop up to a ready transaction: greeting, EHLO/LHLO (HELO fallback), STARTTLS per relay_tls, AUTH only over TLS, and how a failure decides the job. */
 #include "hop_int.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -84,13 +85,13 @@ conn_fail(struct hop_conn *c, int state, const char *reason, int quit)
 void
 conn_abort(struct hop_conn *c, enum deliver_reason why, const char *detail)
 {
-	char reason[512];
+	char reason[512], q[600];
 	relay_hop *h = c->h;
 	struct hop_wait *w = c->w;
 
 	/* A kept connection the next hop closed meanwhile: the job did not start, try a fresh one. */
 	if (c->state == CS_RSET && w != NULL && !w->retried) {
-		log_info("%s: kept connection to %s lost at RSET; reconnecting", w->job->id,
+		log_info("id=%s kept connection to %s lost at RSET; reconnecting", w->job->id,
 		    h->addr.desc);
 		w->retried = 1;
 		c->w = NULL;
@@ -104,7 +105,8 @@ conn_abort(struct hop_conn *c, enum deliver_reason why, const char *detail)
 	else
 		deliver_reason(reason, sizeof(reason), why, h->addr.desc, conn_stage(c));
 	if (w != NULL)
-		log_warnx("%s: %s", w->job->id, reason + 6);
+		log_warnx("id=%s relay=%s reason=%s", w->job->id, h->addr.desc,
+		    log_value(reason, q, sizeof(q)));
 	conn_fail(c, RELAY_RCPT_DEFERRED, reason, why == DR_PROTOCOL);
 }
 
@@ -112,11 +114,12 @@ conn_abort(struct hop_conn *c, enum deliver_reason why, const char *detail)
 static void
 conn_fail_reply(struct hop_conn *c, const char *what)
 {
-	char line[512];
+	char line[512], q[600];
 
 	smtp_reply_line(&c->reply, line, sizeof(line));
 	if (c->w != NULL)
-		log_warnx("%s: %s %s: %s", c->w->job->id, c->h->addr.desc, what, line);
+		log_warnx("id=%s relay=%s stage=%s reply=%s", c->w->job->id, c->h->addr.desc, what,
+		    log_value(line, q, sizeof(q)));
 	conn_fail(c, RELAY_RCPT_DEFERRED, line, 1);
 }
 
@@ -124,8 +127,11 @@ conn_fail_reply(struct hop_conn *c, const char *what)
 void
 conn_fail_reason(struct hop_conn *c, const char *reason)
 {
+	char q[600];
+
 	if (c->w != NULL)
-		log_warnx("%s: %s", c->w->job->id, reason + 6);
+		log_warnx("id=%s relay=%s reason=%s", c->w->job->id, c->h->addr.desc,
+		    log_value(reason, q, sizeof(q)));
 	conn_fail(c, RELAY_RCPT_DEFERRED, reason, 1);
 }
 
@@ -217,22 +223,27 @@ conn_handshake(struct hop_conn *c)
 	if (rc == CTLS_WANT_READ)
 		return;
 	if (rc != CTLS_OK) {
+		relay_metrics_tls(NULL);
 		deliver_reason(reason, sizeof(reason), DR_TLS_FAILED, c->h->addr.desc,
 		    client_tls_error(c->tls));
 		conn_fail_reason(c, reason);
 		return;
 	}
 	if (c->h->tls_mode == HOP_TLS_VERIFY && client_tls_verify(c->tls, why, sizeof(why)) != 0) {
+		relay_metrics_tls(NULL);
 		deliver_reason(reason, sizeof(reason), DR_CERT, c->h->addr.desc, why);
 		/* No QUIT: nothing more goes to a peer we do not trust. */
 		if (c->w != NULL)
-			log_warnx("%s: %s", c->w->job->id, reason + 6);
+			log_warnx("id=%s relay=%s reason=%s", c->w->job->id, c->h->addr.desc,
+			    log_value(reason, why, sizeof(why)));
 		conn_fail(c, RELAY_RCPT_DEFERRED, reason, 0);
 		return;
 	}
+	relay_metrics_tls(client_tls_version(c->tls));
 	client_tls_describe(c->tls, desc, sizeof(desc));
-	log_info("%s: TLS with %s: %s%s", conn_id(c), c->h->addr.desc, desc,
-	    c->h->tls_mode == HOP_TLS_VERIFY ? ", certificate verified" : "");
+	log_info("id=%s relay=%s tls=%s cipher=%s%s", conn_id(c), c->h->addr.desc,
+	    client_tls_version(c->tls), desc,
+	    c->h->tls_mode == HOP_TLS_VERIFY ? " certificate=verified" : "");
 	conn_send_ehlo(c);
 }
 

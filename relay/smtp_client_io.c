@@ -1,6 +1,7 @@
 /* smtp_client_io.c - a next-hop connection's plumbing: connect (every address in turn), non-blocking reads and writes, plain or TLS, timers, close. */
 #include "hop_int.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -234,6 +235,7 @@ conn_set_fd(struct hop_conn *c, int fd)
 static void
 conn_connected(struct hop_conn *c)
 {
+	relay_metrics_connection(1);
 	if (c->w != NULL)
 		log_debug("%s: connected to %s", c->w->job->id, c->h->addr.desc);
 	event_del(c->ev_write);
@@ -331,6 +333,7 @@ conn_connect_next(struct hop_conn *c)
 				return;
 		}
 	}
+	relay_metrics_connection(0);
 	deliver_reason(reason, sizeof(reason), DR_CONNECT, h->addr.desc,
 	    c->last_err[0] ? c->last_err : "no address");
 	conn_fail_reason(c, reason);
@@ -418,6 +421,7 @@ conn_on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			if (st != SMTP_REPLY_DONE)
 				break;
+			relay_metrics_reply(c->reply.code);
 			conn_reply(c);
 			if (c->dead)
 				break;

@@ -133,7 +133,7 @@ tx_start(struct hop_conn *c)
 	struct relay_job *job = c->w->job;
 	struct conn_tx *t = &c->tx;
 	relay_hop *h = c->h;
-	char reason[512];
+	char reason[512], q[600];
 	uint64_t size = job->data_size + (job->received ? strlen(job->received) : 0);
 	size_t i;
 
@@ -173,7 +173,8 @@ tx_start(struct hop_conn *c)
 		reason[0] = '\0';
 	}
 	if (reason[0] != '\0') {
-		log_info("%s: not sent to %s: %s", job->id, h->addr.desc, reason + 6);
+		log_info("id=%s relay=%s reason=%s not sent", job->id, h->addr.desc,
+		    log_value(reason, q, sizeof(q)));
 		conn_decide_all(c, RELAY_RCPT_FAILED, reason);
 		tx_decided(c);
 		return;
@@ -209,7 +210,7 @@ tx_body_fill(struct hop_conn *c)
 {
 	struct relay_job *job = c->w->job;
 	struct conn_tx *t = &c->tx;
-	char in[TX_READ_CHUNK], out[2 * TX_READ_CHUNK], reason[512];
+	char in[TX_READ_CHUNK], out[2 * TX_READ_CHUNK], reason[512], q[600];
 
 	while (evbuffer_get_length(c->out) < HOP_OUT_HIGH && t->body_pos < job->data_size) {
 		uint64_t left = job->data_size - t->body_pos;
@@ -222,7 +223,8 @@ tx_body_fill(struct hop_conn *c)
 			/* Mid-DATA: close without the final dot, so the next hop keeps nothing. */
 			deliver_reason(reason, sizeof(reason), DR_SPOOL,
 			    n < 0 ? strerror(errno) : "the file is shorter than its size line");
-			log_warnx("%s: %s", job->id, reason + 6);
+			log_warnx("id=%s relay=%s reason=%s", job->id, c->h->addr.desc,
+			    log_value(reason, q, sizeof(q)));
 			conn_fail(c, RELAY_RCPT_DEFERRED, reason, 0);
 			return;
 		}

@@ -190,7 +190,7 @@ class RelayPostfixTest(unittest.TestCase):
         self.assertDelivered(res)
         theirs, _ = self.split_postfix_received(self.saved()[0])
         self.assertIn(b"with ESMTPS id", theirs)
-        self.assertIn("certificate verified", self.stderr)
+        self.assertIn("certificate=verified", self.stderr)
 
     def test_verify_wrong_ca(self):
         res = self.run_tool(relay_tls="verify", relay_tls_ca_file=self.wrong_ca)

@@ -2,7 +2,7 @@
 """test_systemd.py - sd_notify and socket activation without systemd: the test
 binds the NOTIFY_SOCKET datagram socket itself and reads READY=1 (after the
 listeners are bound), RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on
-SIGTERM, from postern-smtpd and postern-milter; systemd-socket-activate passes
+SIGTERM, from postern-smtpd, postern-milter and postern-relay; systemd-socket-activate passes
 named listeners (plain and implicit TLS) to postern-smtpd; systemd-analyze
 verify checks the units of contrib/systemd."""
 
@@ -129,6 +129,52 @@ class Notify(h.SmtpdTestCase):
             finally:
                 m.cleanup()
 
+    @unittest.skipUnless(os.access(RELAY_BIN, os.X_OK), "postern-relay not built")
+    def test_relay_ready_status_reload_stop(self):
+        import relay as R
+        with NotifySocket() as n:
+            sink = R.Sink(rcpt=lambda a, k: "451 4.3.0 Try again later")
+            r = R.Relay(sink.port)
+            try:
+                r.start()
+                # Ready means the queue is open and scanned.
+                msg = n.expect("READY")
+                self.assertEqual(msg.get("STATUS"), "0 message(s) queued, 0 delivery(ies) in flight")
+                r.put("alice@example.com", ["bob@example.org"])
+                deadline = time.time() + 30 * h.SLOW
+                while not re.match(r"^1 message\(s\) queued, [01] delivery\(ies\) in flight$",
+                                   msg.get("STATUS", "")):
+                    msg = n.next(max(deadline - time.time(), 0.1))
+                r.proc.send_signal(signal.SIGHUP)
+                n.expect("RELOADING")
+                msg = n.expect("READY")
+                self.assertRegex(msg.get("STATUS", ""), r"^1 message\(s\) queued")
+                r.proc.send_signal(signal.SIGTERM)
+                n.expect("STOPPING")
+                self.assertEqual(r.stop(), 0)
+            finally:
+                r.stop()
+                sink.close()
+
+    @unittest.skipUnless(os.access(RELAY_BIN, os.X_OK), "postern-relay not built")
+    def test_relay_not_ready_when_start_fails(self):
+        import relay as R
+        with NotifySocket() as n:
+            r = R.Relay(1, relay_metrics_listen="127.0.0.1:99999")
+            with self.assertRaises(AssertionError):
+                r.start()
+            self.assertNotEqual(r.stop(), 0)
+            n.sock.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                n.sock.recv(4096)
+            # relay_host empty is a clean exit, not a failed start: READY=1 first.
+            r = R.Relay(1, relay_host="")
+            p = subprocess.run([RELAY_BIN, "-c", r.conf_path], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            msg = n.expect("READY")
+            self.assertEqual(msg.get("STATUS"), "relay_host is empty: nothing to relay to")
+
 
 @unittest.skipUnless(built_with_systemd() and ACTIVATE, "needs libsystemd and systemd-socket-activate")
 class SocketActivation(h.SmtpdTestCase):
@@ -188,7 +234,7 @@ class Units(h.SmtpdTestCase):
                 text = text.replace("/usr/local/sbin/postern-relay", RELAY_BIN)
                 with open(os.path.join(tmp, u), "w") as f:
                     f.write(text)
-                if u in ("postern-smtpd.service", "postern-milter.service"):
+                if u in ("postern-smtpd.service", "postern-milter.service", "postern-relay.service"):
                     self.assertIn("Type=notify", text)
             # --man=no: the pages are not installed here (doc/ is checked by test_man.sh).
             p = subprocess.run([ANALYZE, "verify", "--man=no"] + [os.path.join(tmp, u) for u in units],

@@ -423,16 +423,20 @@ test_metrics_listen(void **state)
 	assert_non_null(c);
 	assert_string_equal(c->smtpd_metrics_listen, "127.0.0.1:9100");
 	assert_string_equal(c->milter_metrics_listen, "127.0.0.1:9100");
+	assert_string_equal(c->relay_metrics_listen, "127.0.0.1:9100");
 	config_free(c);
-	c = parse("metrics_listen = 127.0.0.1:9100\nmilter_metrics_listen = 127.0.0.1:9101\n", err);
+	c = parse("metrics_listen = 127.0.0.1:9100\nmilter_metrics_listen = 127.0.0.1:9101\n"
+	    "relay_metrics_listen = [::1]:9102\n", err);
 	assert_non_null(c);
 	assert_string_equal(c->smtpd_metrics_listen, "127.0.0.1:9100");
 	assert_string_equal(c->milter_metrics_listen, "127.0.0.1:9101");
+	assert_string_equal(c->relay_metrics_listen, "[::1]:9102");
 	config_free(c);
 	c = parse("", err);
 	assert_non_null(c);
 	assert_string_equal(c->smtpd_metrics_listen, "");
 	assert_string_equal(c->milter_metrics_listen, "");
+	assert_string_equal(c->relay_metrics_listen, "");
 	config_free(c);
 }
 
