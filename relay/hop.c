@@ -127,6 +127,19 @@ hop_dispatch(relay_hop *h)
 }
 
 void
+relay_hop_retire(relay_hop *h)
+{
+	struct hop_conn *c, *next;
+
+	h->retiring = 1;
+	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->state == CS_IDLE && c->w == NULL)
+			conn_close(c, 1);
+	}
+}
+
+void
 relay_hop_free(relay_hop *h)
 {
 	struct hop_conn *c;

@@ -99,6 +99,7 @@ struct relay_hop {
 	TAILQ_HEAD(, hop_wait) waiting;
 	unsigned nwaiting;
 	int freeing;
+	int retiring;	/* replaced (SIGHUP): no connection is kept idle any more */
 	unsigned timeout_cap;	/* tests: no stage waits longer than this (0: no cap) */
 };
 

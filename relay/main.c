@@ -1,8 +1,8 @@
 /*
  * main.c - postern-relay: command line, config, the next hop, the one
  * privilege drop, the queue's lock, signals (SIGTERM drains, SIGHUP
- * reloads the queue settings), the metrics endpoint, systemd's notify
- * messages and the event loop.
+ * reloads the settings and rebuilds the next hop), the metrics endpoint,
+ * systemd's notify messages and the event loop.
  */
 #include "autoconf.h"
 
@@ -41,8 +41,11 @@ static const char *config_path;
 static int config_missing_ok;
 static struct event_base *base;
 static queue *q;
-static postern_config *cfg_hop;		/* the config the hop was built from: lives as long as it */
+static postern_config *cfg_hop;		/* the config at start: spool and user come from it */
 static postern_config *cfg_cur;		/* the latest (SIGHUP) */
+static relay_hop *hop_cur;		/* where new deliveries go */
+static relay_hop **hops_old;		/* replaced by a SIGHUP, finishing what they hold */
+static size_t nhops_old;
 static struct event *ev_grace, *ev_status;
 static int stopping;
 
@@ -238,6 +241,26 @@ relay_status_text(char *buf, size_t len)
 	    queue_inflight(q));
 }
 
+/* Hops a SIGHUP replaced go once their last delivery has ended. */
+static void
+relay_free_old_hops(int all)
+{
+	size_t i = 0;
+
+	while (i < nhops_old) {
+		if (all || relay_hop_active(hops_old[i]) == 0) {
+			relay_hop_free(hops_old[i]);
+			hops_old[i] = hops_old[--nhops_old];
+		} else {
+			i++;
+		}
+	}
+	if (nhops_old == 0) {
+		free(hops_old);
+		hops_old = NULL;
+	}
+}
+
 static void
 relay_on_status(evutil_socket_t fd, short what, void *arg)
 {
@@ -246,6 +269,7 @@ relay_on_status(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	relay_free_old_hops(0);
 	relay_status_text(st, sizeof(st));
 	sdnotify_status(st);
 }
@@ -293,11 +317,33 @@ relay_gauge_oldest(void *arg)
 	return n == 0 || oldest >= now ? 0 : (now - oldest) / 1000;
 }
 
+/* Do a and b build different next hops? */
+static int
+relay_hop_settings_differ(const postern_config *a, const postern_config *b)
+{
+	return strcmp(a->relay_host, b->relay_host) != 0 || strcmp(a->relay_tls, b->relay_tls) != 0 ||
+	    strcmp(a->relay_tls_ca_file, b->relay_tls_ca_file) != 0 ||
+	    strcmp(a->relay_auth_file, b->relay_auth_file) != 0 ||
+	    strcmp(a->relay_helo_name, b->relay_helo_name) != 0 ||
+	    strcmp(a->smtpd_hostname, b->smtpd_hostname) != 0 ||
+	    a->relay_concurrency != b->relay_concurrency;
+}
+
+/*
+ * SIGHUP: a new config, and a new next hop built from it, which also
+ * reads the CA bundle and relay_auth_file again (renewed files are taken
+ * without a restart). Deliveries in flight end on the hop they started
+ * on. When the hop's settings changed and the new one cannot be built,
+ * nothing changes; when only its files could not be read again (they are
+ * read as relay_user now, as root at start), the rest of the reload is
+ * taken and the running hop stays.
+ */
 static void
 relay_reload(void)
 {
 	char err[CONFIG_ERR_MAX];
 	postern_config *cfg;
+	relay_hop *h;
 
 	log_info("SIGHUP: reloading %s", config_path ? config_path : "(defaults)");
 	if ((cfg = config_load(config_path, config_missing_ok, err, sizeof(err))) == NULL ||
@@ -306,22 +352,32 @@ relay_reload(void)
 		config_free(cfg);
 		return;
 	}
-	if (strcmp(cfg->relay_host, cfg_hop->relay_host) != 0 ||
-	    strcmp(cfg->relay_tls, cfg_hop->relay_tls) != 0 ||
-	    strcmp(cfg->relay_tls_ca_file, cfg_hop->relay_tls_ca_file) != 0 ||
-	    strcmp(cfg->relay_auth_file, cfg_hop->relay_auth_file) != 0 ||
-	    strcmp(cfg->relay_helo_name, cfg_hop->relay_helo_name) != 0 ||
-	    cfg->relay_concurrency != cfg_hop->relay_concurrency ||
-	    strcmp(cfg->smtpd_spool_dir, cfg_hop->smtpd_spool_dir) != 0 ||
+	if ((h = relay_hop_new(base, cfg, err, sizeof(err))) == NULL) {
+		if (relay_hop_settings_differ(cfg, cfg_cur)) {
+			log_warnx("reload failed, keeping the running settings: %s: %s", cfg->path, err);
+			config_free(cfg);
+			return;
+		}
+		log_warnx("next hop kept as it was: %s: %s", cfg->path, err);
+	} else {
+		hops_old = xrealloc(hops_old, (nhops_old + 1) * sizeof(*hops_old));
+		hops_old[nhops_old++] = hop_cur;
+		relay_hop_retire(hop_cur);
+		hop_cur = h;
+		queue_set_hop(q, h);
+		log_info("next hop %s, concurrency %u; deliveries in flight end on the previous one",
+		    cfg->relay_host, cfg->relay_concurrency);
+	}
+	if (strcmp(cfg->smtpd_spool_dir, cfg_hop->smtpd_spool_dir) != 0 ||
 	    strcmp(cfg->relay_user, cfg_hop->relay_user) != 0 ||
 	    strcmp(cfg->relay_metrics_listen, cfg_hop->relay_metrics_listen) != 0)
-		log_warnx("changes of the next hop (relay_host, relay_tls, relay_tls_ca_file, "
-		    "relay_auth_file, relay_helo_name, relay_concurrency), smtpd_spool_dir, "
-		    "relay_user and relay_metrics_listen take effect at restart");
+		log_warnx("changes of smtpd_spool_dir, relay_user and relay_metrics_listen take "
+		    "effect at restart");
 	queue_set_config(q, cfg);
 	if (cfg_cur != cfg_hop)
 		config_free(cfg_cur);
 	cfg_cur = cfg;
+	relay_free_old_hops(0);
 	log_info("reloaded: backoff %us..%us, lifetime %us, bounce %s, status kept %us",
 	    cfg->relay_backoff_min, cfg->relay_backoff_max, cfg->relay_max_queue_lifetime,
 	    cfg->relay_bounce ? "yes" : "no", cfg->relay_status_lifetime);
@@ -373,7 +429,6 @@ int
 main(int argc, char **argv)
 {
 	char err[CONFIG_ERR_MAX];
-	relay_hop *hop;
 	struct event *sigs[3];
 	metrics_http *metrics_srv = NULL;
 	int ch, print = 0, test = 0, use_syslog = 0, debug = 0, i, lockfd, metrics_fd = -1;
@@ -428,7 +483,7 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	if ((base = event_base_new()) == NULL)
 		log_fatalx("cannot create the event loop");
-	if ((hop = relay_hop_new(base, cfg_hop, err, sizeof(err))) == NULL) {
+	if ((hop_cur = relay_hop_new(base, cfg_hop, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, cfg_hop->path, err);
 		return 1;
 	}
@@ -440,14 +495,14 @@ main(int argc, char **argv)
 
 		relay_where(cfg_hop, relay_metrics_key(cfg_hop), where, sizeof(where));
 		fprintf(stderr, "%s: %s: %s\n", RELAY_PROG, where, err);
-		relay_hop_free(hop);
+		relay_hop_free(hop_cur);
 		event_base_free(base);
 		config_free(cfg_hop);
 		return 1;
 	}
 	relay_drop_privileges(cfg_hop);
 	lockfd = relay_lock(cfg_hop->smtpd_spool_dir);
-	if ((q = queue_open(base, cfg_hop, hop, err, sizeof(err))) == NULL)
+	if ((q = queue_open(base, cfg_hop, hop_cur, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);
 	{
 		struct relay_metrics_gauges g = {
@@ -481,7 +536,9 @@ main(int argc, char **argv)
 	log_info("shutting down");
 	metrics_http_free(metrics_srv);
 	event_free(ev_status);
-	relay_hop_free(hop);	/* what is still in flight ends as deferred (not journalled) */
+	/* What is still in flight ends as deferred (not journalled). */
+	relay_free_old_hops(1);
+	relay_hop_free(hop_cur);
 	queue_free(q);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);

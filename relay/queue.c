@@ -609,6 +609,13 @@ queue_set_config(queue *q, const postern_config *cfg)
 }
 
 void
+queue_set_hop(queue *q, relay_hop *hop)
+{
+	q->hop = hop;
+	queue_dispatch(q);	/* a larger relay_concurrency may let more go now */
+}
+
+void
 queue_drain(queue *q, void (*done)(void *arg), void *arg)
 {
 	q->stopping = 1;

@@ -29,6 +29,8 @@ queue *queue_open(struct event_base *base, const postern_config *cfg, relay_hop 
 int queue_start(queue *q, char *err, size_t errlen);
 /* SIGHUP: the timing and bounce settings of cfg apply from now on (cfg must outlive the queue). */
 void queue_set_config(queue *q, const postern_config *cfg);
+/* SIGHUP built a new next hop: the next deliveries go to it (the old one is the caller's). */
+void queue_set_hop(queue *q, relay_hop *hop);
 /* SIGTERM: start nothing new; done() runs (once) when nothing is in flight. */
 void queue_drain(queue *q, void (*done)(void *arg), void *arg);
 /* Deliveries in flight. */

@@ -80,11 +80,11 @@ tx_finish(struct hop_conn *c, int keep)
 
 	tx_clear(c);
 	c->w = NULL;
-	if (keep && !c->dead) {
+	if (keep && !c->dead && !h->retiring) {
 		c->reused = 1;
 		conn_set_state(c, CS_IDLE, HOP_IDLE_TIMEOUT);
 	} else {
-		conn_close(c, 0);
+		conn_close(c, keep);	/* a sound connection of a replaced hop says QUIT */
 	}
 	hop_dispatch(h);
 	if (w != NULL)

@@ -427,6 +427,49 @@ class Daemon(Base):
         r.wait_log("reloaded: backoff 1s..7s")
         self.assertEqual(r.stop(), 0)
 
+    def test_sighup_moves_to_a_new_next_hop(self):
+        from relay_hop import ScriptedHop
+        # The old hop sits on its reply to the end of data while the SIGHUP comes.
+        with ScriptedHop(data_delay=6 * R.SLOW) as old, ScriptedHop() as new:
+            r = self.relay(old)
+            first = r.put("alice@example.com", ["bob@example.org"])
+            deadline = time.time() + 20 * R.SLOW
+            while not old.messages() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(len(old.messages()), 1, "never reached the old hop")
+            with open(r.conf_path, "a") as f:
+                f.write("relay_host = [127.0.0.1]:%d\n" % new.port)
+            r.proc.send_signal(signal.SIGHUP)
+            r.wait_log("next hop [127.0.0.1]:%d, concurrency 4; deliveries in flight end on "
+                       "the previous one" % new.port)
+            second = r.put("alice@example.com", ["carol@example.org"])
+            r.wait_state(second, "delivered", timeout=20)
+            # The delivery in flight was not cut: it ends on the old hop, once, delivered.
+            r.wait_state(first, "delivered", timeout=30)
+            self.assertEqual(len(old.messages()), 1)
+            self.assertEqual(len(new.messages()), 1)
+            self.assertIn("RCPT TO:<carol@example.org>", new.commands())
+            self.assertNotIn("RCPT TO:<carol@example.org>", old.commands())
+            self.assertNotIn("deferred", r.queue("status", first)[1])
+            # The old hop's connection is closed once its delivery ended, not kept idle.
+            deadline = time.time() + 10 * R.SLOW
+            while "QUIT" not in old.commands() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("QUIT", old.commands())
+            self.assertEqual(r.stop(), 0)
+
+    def test_sighup_with_a_bad_next_hop_keeps_the_running_one(self):
+        s = self.sink()
+        r = self.relay(s)
+        with open(r.conf_path, "a") as f:
+            f.write("relay_tls = verify\nrelay_tls_ca_file = %s/no-such-ca.pem\n" % r.dir)
+        r.proc.send_signal(signal.SIGHUP)
+        r.wait_log("reload failed, keeping the running settings")
+        self.assertIn("no-such-ca.pem", r.log_text())
+        r.wait_state(r.put("alice@example.com", ["bob@example.org"]), "delivered")
+        self.assertEqual(len(s.messages()), 1)
+        self.assertEqual(r.stop(), 0)
+
 
 if __name__ == "__main__":
     R.main()
