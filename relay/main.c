@@ -15,6 +15,7 @@
 #include "queue.h"
 #include "relay_metrics.h"
 #include "sdnotify.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -50,16 +51,18 @@ static struct event *ev_grace, *ev_status;
 static int stopping;
 
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: %s [-dnst] [-c config-file]\n"
+	fprintf(usage_stream(asked), "usage: %s [-dhnstV] [-c config-file]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -d       debug logging\n"
+	    "  -h       this help (--help)\n"
 	    "  -n       print the effective configuration and exit\n"
 	    "  -s       log to syslog instead of stderr\n"
-	    "  -t       check the configuration, the spool and the next hop, then exit\n",
+	    "  -t       check the configuration, the spool and the next hop, then exit\n"
+	    "  -V       print the version and exit (--version)\n",
 	    RELAY_PROG, CONFIG_DEFAULT_FILE);
-	exit(2);
+	usage_exit(asked);
 }
 
 /* Keys with our prefix that nobody knows are typos (others may be a milter module's). */
@@ -433,18 +436,20 @@ main(int argc, char **argv)
 	metrics_http *metrics_srv = NULL;
 	int ch, print = 0, test = 0, use_syslog = 0, debug = 0, i, lockfd, metrics_fd = -1;
 
-	while ((ch = getopt(argc, argv, "c:dnst")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhnstV", usage_long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config_path = optarg; break;
 		case 'd': debug = 1; break;
+		case 'h': usage(1); break;
 		case 'n': print = 1; break;
 		case 's': use_syslog = 1; break;
 		case 't': test = 1; break;
-		default: usage();
+		case 'V': usage_version(RELAY_PROG); break;
+		default: usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 	if (config_path == NULL) {
 		config_path = CONFIG_DEFAULT_FILE;
 		config_missing_ok = 1;

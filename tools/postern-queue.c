@@ -13,6 +13,7 @@
 #include "relay/ctl.h"
 #include "relay/journal.h"
 #include "spool_read.h"
+#include "usage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,17 +34,19 @@ static const char *spool_dir;
 static int json;
 
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: %s [-c config-file] COMMAND [--json]\n"
+	fprintf(usage_stream(asked), "usage: %s [-hV] [-c config-file] COMMAND [--json]\n"
 	    "  list              the queued messages\n"
 	    "  show ID           one message: envelope and every attempt\n"
 	    "  status ID         its fate, also after it left the queue\n"
 	    "  flush [ID]        retry now (all deferred messages, or one)\n"
 	    "  hold ID           keep it from delivery\n"
 	    "  release ID        give it back to delivery\n"
-	    "  delete ID         remove it (no bounce)\n", PQ_PROG);
-	exit(2);
+	    "  delete ID         remove it (no bounce)\n"
+	    "  -h, --help        this help\n"
+	    "  -V, --version     the version\n", PQ_PROG);
+	usage_exit(asked);
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -502,9 +505,13 @@ main(int argc, char **argv)
 	int ch, i, missing_ok = 0, rc, nargs = 0;
 	const char *args[2] = { NULL, NULL };
 
-	while ((ch = getopt(argc, argv, "+c:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", usage_long_options, NULL)) != -1) {
+		if (ch == 'h')
+			usage(1);
+		if (ch == 'V')
+			usage_version(PQ_PROG);
 		if (ch != 'c')
-			usage();
+			usage(0);
 		config_path = optarg;
 	}
 	for (i = optind; i < argc; i++) {
@@ -513,10 +520,10 @@ main(int argc, char **argv)
 		else if (nargs < 2)
 			args[nargs++] = argv[i];
 		else
-			usage();
+			usage(0);
 	}
 	if (nargs == 0)
-		usage();
+		usage(0);
 	cmd = args[0];
 	id = args[1];
 	if (config_path == NULL) {
@@ -539,7 +546,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "delete") == 0 && id != NULL)
 		rc = pq_request(CTL_DELETE, id);
 	else
-		usage();
+		usage(0);
 	config_free(cfg);
 	return rc;
 }

@@ -12,7 +12,8 @@ fail() { fails=$((fails + 1)); echo "FAIL: $1"; }
 
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/autoconf.h")
 [ -n "$version" ] || fail "no PACKAGE_VERSION in autoconf.h"
-for p in frontend/postern-smtpd milter/postern-milter tools/postern-check tools/postern-passwd; do
+for p in frontend/postern-smtpd milter/postern-milter relay/postern-relay tools/postern-queue \
+    tools/postern-check tools/postern-passwd; do
 	bin=$top_builddir/$p
 	name=${p##*/}
 	for opt in -V --version; do
