@@ -206,8 +206,9 @@ class MilterSocketActivation(h.SmtpdTestCase):
             self.assertEqual(msg.get("STATUS"), "listening on %s, 0 SMTP session(s)" % where)
             self.assertIn("socket activation: serving on %s (descriptor" % where, m.log())
             self.assertFalse(h._listening(ignored))
-            # The placeholder libmilter opened first left nothing behind.
-            self.assertEqual(os.listdir(tmp), [])
+            # The placeholder libmilter opened first left nothing behind (a checker's own
+            # files, valgrind's vgdb pipes, may be there).
+            self.assertEqual([f for f in os.listdir(tmp) if f.startswith("postern-milter.")], [])
             os.environ.pop("NOTIFY_SOCKET")     # the milter's alone: postern-smtpd sends none
             with h.Smtpd(smtpd_milters=where) as d:
                 with d.client() as c:
