@@ -262,8 +262,12 @@ pm_activate_abandon(struct pm_activated *a)
 int
 pm_activate_pending(void)
 {
+#ifdef HAVE_LIBSYSTEMD
 	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
 
 	return fds != NULL && fds[0] != '\0' && strcmp(fds, "0") != 0 &&
 	    (pid == NULL || strtol(pid, NULL, 10) == (long)getpid());
+#else
+	return 0;	/* built without it, sdnotify_listen_fds() takes nothing */
+#endif
 }

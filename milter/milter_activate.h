@@ -47,7 +47,7 @@ int pm_activate_adopt(struct pm_activated *a, char *err, size_t errlen);
 /* Undo what pm_activate_take() did when startup fails before the adoption. */
 void pm_activate_abandon(struct pm_activated *a);
 
-/* Is LISTEN_FDS set (for -n and -t, which do not take the socket)? */
+/* Is LISTEN_FDS set, and built to take it (for -n and -t, which do not take the socket)? */
 int pm_activate_pending(void);
 
 #endif

@@ -267,6 +267,32 @@ class MilterSocketActivation(h.SmtpdTestCase):
         self.refused([a, b], ["milter", "milter"], '2 sockets passed; postern-milter serves '
                      'exactly one, named "milter" (FileDescriptorName=milter)')
 
+    def test_check_and_print_say_milter_listen_is_ignored(self):
+        # -t and -n do not take the socket; they say milter_listen does not apply, and -t
+        # does not check the directory of a unix milter_listen (here: one that is not there).
+        m = postfix.Milter(MILTER_BIN, {"milter_listen": "unix:/nonexistent/dir/milter.sock",
+                                        "milter_user": ""}, name="act-check")
+        m.write_config()
+        note = ("postern-milter: note: socket activation (LISTEN_FDS): milter_listen is ignored, "
+                "the socket systemd passes is served")
+        env = dict(os.environ, LISTEN_FDS="1")
+        env.pop("LISTEN_PID", None)
+        p = subprocess.run([MILTER_BIN, "-t", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        self.assertEqual(p.stdout.splitlines(), [note, "postern-milter: %s: configuration OK" % m.conf])
+        p = subprocess.run([MILTER_BIN, "-n", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stderr.strip()), (0, note))
+        self.assertIn("milter_listen = unix:/nonexistent/dir/milter.sock", p.stdout)
+        # Without LISTEN_FDS the directory is checked as before.
+        env.pop("LISTEN_FDS")
+        p = subprocess.run([MILTER_BIN, "-t", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("milter_listen", p.stderr)
+        m.cleanup()
+
     def test_wrong_name_refused(self):
         d = tempfile.mkdtemp(prefix="postern-act-")
         self.addCleanup(shutil.rmtree, d, True)
