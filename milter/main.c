@@ -43,6 +43,9 @@
 static int pm_sigpipe[2] = { -1, -1 };	/* signal handlers and the listener thread -> main loop */
 static int pm_log_syslog;		/* startup errors go to syslog too */
 static atomic_int pm_stop_done;		/* smfi_stop() returned: the socket is closed */
+/* Loaded but not yet handed to pm_start(): a startup failure frees them (nothing leaks). */
+static postern_config *pm_boot_cfg;
+static policy_engine *pm_boot_engine;
 
 /* Startup failure: one line on stderr (and in the log when that is syslog), exit 1. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -57,6 +60,10 @@ pm_die(const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", PM_PROG, msg);
 	if (pm_log_syslog)
 		log_warnx("%s", msg);
+	if (pm_boot_engine != NULL)
+		engine_free(pm_boot_engine);
+	if (pm_boot_cfg != NULL)
+		config_free(pm_boot_cfg);
 	exit(1);
 }
 
@@ -554,6 +561,8 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	pm_boot_cfg = cfg;
+	pm_boot_engine = e;
 	pm_log_syslog = opt_syslog || strcmp(cfg->log, "syslog") == 0;
 	log_init(PM_PROG, pm_log_syslog ? LOG_DEST_SYSLOG : LOG_DEST_STDERR);
 	log_set_debug(opt_debug);
@@ -583,6 +592,8 @@ main(int argc, char **argv)
 	    (metrics_fd = pm_metrics_bind(cfg->milter_metrics_listen, err, sizeof(err))) < 0)
 		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
 	pm_start(e, cfg, activated ? act.family != AF_UNIX : strncmp(conn, "unix:", 5) != 0);
+	pm_boot_cfg = NULL;		/* the milter's now */
+	pm_boot_engine = NULL;
 	if (activated)
 		pm_activate_mark(&act);
 	if (pm_open(conn, err, sizeof(err)) != 0) {
