@@ -572,7 +572,7 @@ main(int argc, char **argv)
 	 * and directory are the .socket unit's (SocketMode=, SocketGroup=), so
 	 * none of the unix socket steps below apply to it.
 	 */
-	if ((activated = pm_activate_take(&act, conn, sizeof(conn), err, sizeof(err))) < 0)
+	if ((activated = pm_activate_take(&act, err, sizeof(err))) < 0)
 		pm_die("%s", err);
 	if (!activated && pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0)
 		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
@@ -594,8 +594,9 @@ main(int argc, char **argv)
 	pm_start(e, cfg, activated ? act.family != AF_UNIX : strncmp(conn, "unix:", 5) != 0);
 	pm_boot_cfg = NULL;		/* the milter's now */
 	pm_boot_engine = NULL;
-	if (activated)
-		pm_activate_mark(&act);
+	/* From here to the adoption nothing may die: the placeholder is cleaned up on the way. */
+	if (activated && pm_activate_mark(&act, conn, sizeof(conn), err, sizeof(err)) != 0)
+		pm_die("%s", err);
 	if (pm_open(conn, err, sizeof(err)) != 0) {
 		char where[CONFIG_ERR_MAX / 2];
 

@@ -92,7 +92,7 @@ pm_activate_placeholder(struct pm_activated *a, char *conn, size_t connlen, char
 }
 
 int
-pm_activate_take(struct pm_activated *a, char *conn, size_t connlen, char *err, size_t errlen)
+pm_activate_take(struct pm_activated *a, char *err, size_t errlen)
 {
 	struct sdnotify_fd fds[PM_ACTIVATE_PASSED_MAX];
 	int n;
@@ -133,10 +133,6 @@ pm_activate_take(struct pm_activated *a, char *conn, size_t connlen, char *err, 
 	/* Until the swap: no exec'd helper may inherit it. */
 	(void)fcntl(a->fd, F_SETFD, FD_CLOEXEC);
 	pm_activate_describe(a);
-	if (pm_activate_placeholder(a, conn, connlen, err, errlen) != 0) {
-		pm_activate_abandon(a);
-		return -1;
-	}
 	return 1;
 }
 
@@ -146,13 +142,18 @@ pm_activate_is_open(int fd)
 	return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
 }
 
-void
-pm_activate_mark(struct pm_activated *a)
+int
+pm_activate_mark(struct pm_activated *a, char *conn, size_t connlen, char *err, size_t errlen)
 {
+	if (pm_activate_placeholder(a, conn, connlen, err, errlen) != 0) {
+		pm_activate_abandon(a);
+		return -1;
+	}
 	memset(a->before, 0, sizeof(a->before));
 	for (int fd = 0; fd < PM_ACTIVATE_FDS_MAX; fd++)
 		if (pm_activate_is_open(fd))
 			a->before[fd / 8] |= (unsigned char)(1u << (fd % 8));
+	return 0;
 }
 
 /* Is fd the listening placeholder pm_activate_placeholder() described? */

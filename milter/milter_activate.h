@@ -7,10 +7,10 @@
 
 /*
  * External interface. main.c calls pm_activate_take() before anything
- * touches milter_listen; when it returns 1, it opens libmilter on the
- * placeholder pm_activate_take() wrote into conn (pm_open()), bracketed
- * by pm_activate_mark() and pm_activate_adopt(), which puts systemd's
- * socket in the place of libmilter's own. milter_listen is then ignored.
+ * touches milter_listen; when it returns 1, it opens libmilter (pm_open())
+ * on the placeholder pm_activate_mark() wrote into conn just before, and
+ * right after calls pm_activate_adopt(), which puts systemd's socket in
+ * the place of libmilter's own. milter_listen is then ignored.
  */
 
 #define PM_ACTIVATE_NAME	"milter"	/* the FileDescriptorName expected */
@@ -29,14 +29,17 @@ struct pm_activated {
 /*
  * Take the socket systemd passed (LISTEN_FDS): exactly one listening
  * stream socket named "milter", else -1 with a reason in err. 0: none
- * passed (bind milter_listen as usual). 1: a is filled and conn holds the
- * libmilter connection string of a private placeholder of the same family.
+ * passed (bind milter_listen as usual). 1: a is filled.
  */
-int pm_activate_take(struct pm_activated *a, char *conn, size_t connlen, char *err,
-    size_t errlen);
+int pm_activate_take(struct pm_activated *a, char *err, size_t errlen);
 
-/* Just before pm_open(): remember which descriptors are open. */
-void pm_activate_mark(struct pm_activated *a);
+/*
+ * Just before pm_open(): conn gets the libmilter connection string of a
+ * private placeholder of the same family (a unix one's directory is made
+ * now), and the descriptors open now are remembered. 0, or -1 with err.
+ */
+int pm_activate_mark(struct pm_activated *a, char *conn, size_t connlen, char *err,
+    size_t errlen);
 
 /*
  * Just after pm_open(): find the placeholder libmilter opened and put
