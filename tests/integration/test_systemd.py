@@ -198,6 +198,7 @@ class MilterSocketActivation(h.SmtpdTestCase):
         ignored = h.free_port()
         m = postfix.Milter(MILTER_BIN, {"milter_listen": "inet:127.0.0.1:%d" % ignored,
                                         "milter_user": ""}, name="act-milter")
+        self.addCleanup(m.cleanup)
         with NotifySocket() as n:
             p, tmp = self.launch(m, [listen], ["milter"])
             # The first connection makes systemd-socket-activate start the milter.
