@@ -6,7 +6,7 @@ EXTRA_DIST += \
 	contrib/systemd/postern-milter.service.in contrib/systemd/postern-smtpd.service.in \
 	contrib/systemd/postern-relay.service.in contrib/postern.conf.in \
 	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
-	contrib/systemd/postern.tmpfiles.in \
+	contrib/systemd/postern-milter.socket contrib/systemd/postern.tmpfiles.in \
 	contrib/haproxy/haproxy.cfg contrib/prometheus/postern.rules.yml
 
 # Made at make time, not by configure: the directories must be expanded (${prefix} and all).

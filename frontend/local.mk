@@ -36,9 +36,11 @@ frontend_postern_smtpd_LDADD = $(SMTPD_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_smtpd_commands tests/unit/test_smtpd_data \
-	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy
+	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy \
+	tests/unit/test_smtpd_metrics
 TESTS += tests/unit/test_smtpd_commands tests/unit/test_smtpd_data \
-	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy
+	tests/unit/test_smtpd_uuid tests/unit/test_smtpd_spool tests/unit/test_smtpd_proxy \
+	tests/unit/test_smtpd_metrics
 SMTPD_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) $(GNUTLS_CFLAGS) \
 	-I$(top_srcdir)/frontend
 tests_unit_test_smtpd_commands_SOURCES = tests/unit/test_smtpd_commands.c
@@ -56,6 +58,9 @@ tests_unit_test_smtpd_spool_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_smtpd_proxy_SOURCES = tests/unit/test_smtpd_proxy.c
 tests_unit_test_smtpd_proxy_CFLAGS = $(SMTPD_TEST_CFLAGS)
 tests_unit_test_smtpd_proxy_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_smtpd_metrics_SOURCES = tests/unit/test_smtpd_metrics.c
+tests_unit_test_smtpd_metrics_CFLAGS = $(SMTPD_TEST_CFLAGS)
+tests_unit_test_smtpd_metrics_LDADD = $(SMTPD_LIBS) $(CMOCKA_LIBS)
 endif
 
 # The command/data fuzz target's seeds replay under gcc in make check.

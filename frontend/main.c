@@ -218,6 +218,14 @@ smtpd_drop_privileges(const postern_config *cfg)
 		log_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+/* Each milter's failure series, at 0 before its first failure. */
+static void
+smtpd_milters_declare(const mc_list *ml)
+{
+	for (size_t i = 0; i < mc_list_count(ml); i++)
+		smtpd_metrics_milter_declare(mc_list_name(ml, i));
+}
+
 /* smtpd_milters with the milter_* settings; reused connections are kept per milter. */
 static mc_list *
 smtpd_milters_parse(const postern_config *cfg, char *err, size_t errlen)
@@ -418,6 +426,7 @@ smtpd_reload(struct smtpd *d)
 	/* Sessions hold their own reference: the old list lives until the last one ends. */
 	mc_list_free(d->milters);
 	d->milters = ml;
+	smtpd_milters_declare(ml);
 	/* Connections waiting for their header were matched already: nothing holds the old list. */
 	proxy_nets_free(d->proxy);
 	d->proxy = pn;
@@ -660,6 +669,9 @@ main(int argc, char **argv)
 	d->backoff = auth_backoff_new(SMTPD_BACKOFF_ENTRIES);
 	server_start(d->srv, d);
 	smtpd_metrics_init(smtpd_metrics_conns, NULL);
+	/* The milter client reports its failures here; it knows nothing of the metrics. */
+	mc_set_failure_hook(smtpd_metrics_milter_failure);
+	smtpd_milters_declare(d->milters);
 	if (metrics_fd >= 0) {
 		metrics_srv = metrics_http_start(d->base, metrics_fd, smtpd_metrics_get());
 		log_info("metrics on http://%s/metrics", cfg->smtpd_metrics_listen);

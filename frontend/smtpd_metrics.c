@@ -22,6 +22,15 @@ static metrics_series *sm_replies[REPLY_COUNT];	/* made on first use, by reply i
 static metrics_series *sm_msgs, *sm_bytes, *sm_milter_rtt, *sm_milter[MC_CLOSE + 1];
 static unsigned sm_text_series;		/* series made for milters' own codes */
 
+/* Milter names come from the config, and change on reload: past this many, milter="other". */
+#define SMTPD_METRICS_MILTER_NAMES_MAX	32
+#define SMTPD_METRICS_MILTER_NAME_MAX	128	/* longer names are cut (label values stay short) */
+#define FAILURES "postern_smtpd_milter_failures_total"
+#define FAILURES_HELP "Milters given up on for a session (their default action applied), by " \
+	"smtpd_milters entry and kind: connect (down), timeout (slow), closed, protocol (broken), " \
+	"owner (smtpd_milter_check_owner)."
+static unsigned sm_milter_names;	/* distinct milter names with series */
+
 /* Milters choose their codes: past this many distinct ones, the rest share one series. */
 #define SMTPD_METRICS_TEXT_SERIES_MAX	64
 
@@ -90,6 +99,7 @@ smtpd_metrics_free(void)
 	metrics_free(sm);
 	sm = NULL;
 	sm_text_series = 0;
+	sm_milter_names = 0;
 	memset(sm_replies, 0, sizeof(sm_replies));
 }
 
@@ -226,6 +236,72 @@ smtpd_metrics_queued(uint64_t bytes)
 		return;
 	metrics_inc(sm_msgs);
 	metrics_add(sm_bytes, bytes);
+}
+
+/*
+ * The label value of a milter name, escaped as the text format wants
+ * (backslash, double quote, newline) and cut at a bound.
+ */
+static void
+smtpd_metrics_label_value(const char *in, char *out, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; in[i] != '\0' && i < SMTPD_METRICS_MILTER_NAME_MAX && o + 3 < len; i++) {
+		if (in[i] == '\\' || in[i] == '"') {
+			out[o++] = '\\';
+			out[o++] = in[i];
+		} else if (in[i] == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The failure series of milter and kind; create: make the milter's series if new. */
+static metrics_series *
+smtpd_metrics_failure_series(const char *milter, enum mc_fail_kind kind)
+{
+	char value[2 * SMTPD_METRICS_MILTER_NAME_MAX + 4], label[sizeof(value) + 64];
+	metrics_series *s;
+	int k;
+
+	smtpd_metrics_label_value(milter, value, sizeof(value));
+	snprintf(label, sizeof(label), "milter=\"%s\",kind=\"%s\"", value, mc_fail_kind_name(kind));
+	if ((s = metrics_find(sm, FAILURES, label)) != NULL)
+		return s;
+	if (sm_milter_names >= SMTPD_METRICS_MILTER_NAMES_MAX)
+		snprintf(value, sizeof(value), "other");
+	else
+		sm_milter_names++;
+	/* Every kind of a new name at once: they are read side by side. */
+	for (k = 0; k < MC_FAIL_KINDS; k++) {
+		snprintf(label, sizeof(label), "milter=\"%s\",kind=\"%s\"", value,
+		    mc_fail_kind_name((enum mc_fail_kind)k));
+		if (metrics_find(sm, FAILURES, label) == NULL)
+			(void)metrics_counter(sm, FAILURES, FAILURES_HELP, label);
+	}
+	snprintf(label, sizeof(label), "milter=\"%s\",kind=\"%s\"", value, mc_fail_kind_name(kind));
+	return metrics_find(sm, FAILURES, label);
+}
+
+void
+smtpd_metrics_milter_declare(const char *milter)
+{
+	if (sm != NULL)
+		(void)smtpd_metrics_failure_series(milter, MC_FAIL_CONNECT);
+}
+
+void
+smtpd_metrics_milter_failure(const char *milter, enum mc_fail_kind kind)
+{
+	metrics_series *s;
+
+	if (sm != NULL && kind < MC_FAIL_KINDS && (s = smtpd_metrics_failure_series(milter, kind)))
+		metrics_inc(s);
 }
 
 void

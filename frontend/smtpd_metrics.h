@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "milter_client/milter_client.h"	/* enum mc_fail_kind */
+
 typedef struct metrics metrics;
 
 enum smtpd_refusal { SMR_MAX_CONNECTIONS, SMR_PER_IP, SMR_SHUTDOWN, SMR_PROXY, SMR_COUNT };
@@ -30,6 +32,14 @@ void smtpd_metrics_reply_text(const char *text);
 void smtpd_metrics_queued(uint64_t bytes);
 /* A milter verdict (enum mc_action) and its round trip. */
 void smtpd_metrics_milter(int action, uint64_t round_trip_us);
+/*
+ * A milter given up on for a session (the milter client's failure hook):
+ * milter is its smtpd_milters entry. smtpd_metrics_milter_declare() makes
+ * its series at 0 beforehand (startup, reload) so that increase() sees the
+ * first failure.
+ */
+void smtpd_metrics_milter_failure(const char *milter, enum mc_fail_kind kind);
+void smtpd_metrics_milter_declare(const char *milter);
 uint64_t smtpd_metrics_now_us(void);
 
 #endif

@@ -29,6 +29,7 @@
 #include "fsperm.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_activate.h"
 #include "milter_metrics.h"
 #include "sdnotify.h"
 #include "usage.h"
@@ -42,6 +43,9 @@
 static int pm_sigpipe[2] = { -1, -1 };	/* signal handlers and the listener thread -> main loop */
 static int pm_log_syslog;		/* startup errors go to syslog too */
 static atomic_int pm_stop_done;		/* smfi_stop() returned: the socket is closed */
+/* Loaded but not yet handed to pm_start(): a startup failure frees them (nothing leaks). */
+static postern_config *pm_boot_cfg;
+static policy_engine *pm_boot_engine;
 
 /* Startup failure: one line on stderr (and in the log when that is syslog), exit 1. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -56,6 +60,10 @@ pm_die(const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", PM_PROG, msg);
 	if (pm_log_syslog)
 		log_warnx("%s", msg);
+	if (pm_boot_engine != NULL)
+		engine_free(pm_boot_engine);
+	if (pm_boot_cfg != NULL)
+		config_free(pm_boot_cfg);
 	exit(1);
 }
 
@@ -355,6 +363,10 @@ pm_selftest(const char *path, int missing_ok)
 	if (pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", PM_PROG, cfg->path[0] ? cfg->path : "defaults", err);
 		problems++;
+	} else if (pm_activate_pending()) {
+		/* Under systemd with postern-milter.socket: its socket is served, not this one. */
+		printf("%s: note: socket activation (LISTEN_FDS): milter_listen is ignored, the "
+		    "socket systemd passes is served\n", PM_PROG);
 	} else if (strncmp(conn, "unix:", 5) == 0) {
 		uids[n++] = geteuid();
 		if (fsperm_socket_dir(conn + 5, uids, n, msg, sizeof(msg)) != 0) {
@@ -415,16 +427,25 @@ pm_stopper(void *arg)
 
 /*
  * Wake libmilter's accept loop (it polls with a 5 s timeout while holding
- * the lock smfi_stop() needs) by connecting to our own socket once.
+ * the lock smfi_stop() needs) by connecting to our own socket once: the
+ * one systemd passed (act) or milter_listen.
  */
 static void
-pm_poke_listener(const char *listen)
+pm_poke_listener(const char *listen, const struct pm_activated *act)
 {
 	struct addrinfo hints, *res = NULL;
 	struct endpoint ep;
 	char port[8];
 	int fd = -1;
 
+	if (act != NULL) {
+		/* systemd's socket: its own address, milter_listen names nothing we serve. */
+		if ((fd = socket(act->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			(void)connect(fd, (const struct sockaddr *)&act->addr, act->addrlen);
+			close(fd);
+		}
+		return;
+	}
 	if (endpoint_parse(listen, PM_LISTEN_FLAGS, 0, &ep, NULL, 0) != 0)
 		return;		/* cannot happen: start-up parsed it */
 	if (ep.kind == ENDPOINT_UNIX) {
@@ -485,7 +506,9 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_FILE, *sockpath = NULL;
 	char err[CONFIG_ERR_MAX], conn[PM_CONN_MAX];
 	int ch, opt_debug = 0, opt_print = 0, opt_syslog = 0, opt_test = 0, missing_ok = 1;
-	int stopping = 0, metrics_fd = -1;
+	int stopping = 0, metrics_fd = -1, activated;
+	struct pm_activated act;
+	const char *listen_on;
 	struct sigaction sa;
 	sigset_t sigs;
 	postern_config *cfg;
@@ -530,18 +553,30 @@ main(int argc, char **argv)
 	if ((cfg = pm_load(path, missing_ok, &e, err, sizeof(err))) == NULL)
 		pm_die("%s", err);
 	if (opt_print) {
+		if (pm_activate_pending())
+			fprintf(stderr, "%s: note: socket activation (LISTEN_FDS): milter_listen is "
+			    "ignored, the socket systemd passes is served\n", PM_PROG);
 		config_print(cfg, stdout);
 		engine_free(e);
 		config_free(cfg);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	pm_boot_cfg = cfg;
+	pm_boot_engine = e;
 	pm_log_syslog = opt_syslog || strcmp(cfg->log, "syslog") == 0;
 	log_init(PM_PROG, pm_log_syslog ? LOG_DEST_SYSLOG : LOG_DEST_STDERR);
 	log_set_debug(opt_debug);
 
-	if (pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0)
+	/*
+	 * A socket passed by systemd stands for milter_listen; its mode, owner
+	 * and directory are the .socket unit's (SocketMode=, SocketGroup=), so
+	 * none of the unix socket steps below apply to it.
+	 */
+	if ((activated = pm_activate_take(&act, err, sizeof(err))) < 0)
+		pm_die("%s", err);
+	if (!activated && pm_conn_spec(cfg->milter_listen, conn, sizeof(conn), err, sizeof(err)) != 0)
 		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
-	if (strncmp(conn, "unix:", 5) == 0) {
+	if (!activated && strncmp(conn, "unix:", 5) == 0) {
 		sockpath = conn + 5;
 		pm_check_socket_dir(sockpath, cfg->milter_user);
 		/* Before the socket exists: a failed start leaves nothing behind. */
@@ -556,13 +591,26 @@ main(int argc, char **argv)
 	if (cfg->milter_metrics_listen[0] != '\0' &&
 	    (metrics_fd = pm_metrics_bind(cfg->milter_metrics_listen, err, sizeof(err))) < 0)
 		pm_die("%s: %s", cfg->path[0] ? cfg->path : "defaults", err);
-	pm_start(e, cfg, strncmp(conn, "unix:", 5) != 0);
+	pm_start(e, cfg, activated ? act.family != AF_UNIX : strncmp(conn, "unix:", 5) != 0);
+	pm_boot_cfg = NULL;		/* the milter's now */
+	pm_boot_engine = NULL;
+	/* From here to the adoption nothing may die: the placeholder is cleaned up on the way. */
+	if (activated && pm_activate_mark(&act, conn, sizeof(conn), err, sizeof(err)) != 0)
+		pm_die("%s", err);
 	if (pm_open(conn, err, sizeof(err)) != 0) {
 		char where[CONFIG_ERR_MAX / 2];
+
+		if (activated) {
+			pm_activate_abandon(&act);
+			pm_die("socket activation: %s", err);
+		}
 		/* err names libmilter's form of the address; the user wrote milter_listen's. */
 		config_where(cfg, "milter_listen", where, sizeof(where));
 		pm_die("%s: cannot listen on %s (in use, or no permission)", where, cfg->milter_listen);
 	}
+	if (activated && pm_activate_adopt(&act, err, sizeof(err)) != 0)
+		pm_die("%s", err);
+	listen_on = activated ? act.where : cfg->milter_listen;
 	if (sockpath != NULL)
 		pm_socket_perms(cfg, sockpath);
 	pm_drop_privileges(cfg->milter_user);
@@ -600,9 +648,9 @@ main(int argc, char **argv)
 	if (metrics_fd >= 0)
 		pm_metrics_start(metrics_fd);	/* its thread inherits the blocked signals too */
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
-	log_info("listening on %s (%s)", cfg->milter_listen, cfg->path[0] ? cfg->path : "defaults");
+	log_info("listening on %s (%s)", listen_on, cfg->path[0] ? cfg->path : "defaults");
 	/* Socket open, privileges dropped, libmilter serving: the MTAs may start. */
-	pm_status_text(cfg->milter_listen, err, sizeof(err));
+	pm_status_text(listen_on, err, sizeof(err));
 	sdnotify_ready(err);
 
 	for (;;) {
@@ -612,7 +660,7 @@ main(int argc, char **argv)
 
 		/* Between signals: systemd's STATUS= line, sent when it changed. */
 		if (poll(&pfd, 1, PM_STATUS_INTERVAL_MS) == 0) {
-			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
+			pm_status_text(activated ? act.where : pm_config()->milter_listen, err, sizeof(err));
 			sdnotify_status(err);
 			continue;
 		}
@@ -624,7 +672,7 @@ main(int argc, char **argv)
 		if (what == 'H' && !stopping) {
 			sdnotify_reloading();
 			pm_reload_config(path, missing_ok);
-			pm_status_text(pm_config()->milter_listen, err, sizeof(err));
+			pm_status_text(activated ? act.where : pm_config()->milter_listen, err, sizeof(err));
 			sdnotify_ready(err);
 		} else if (what == 'T' && !stopping) {
 			unsigned left;
@@ -645,7 +693,7 @@ main(int argc, char **argv)
 			for (int i = 0; i < 250 && !atomic_load(&pm_stop_done); i++) {
 				struct timespec ms20 = { 0, 20 * 1000 * 1000 };
 
-				pm_poke_listener(pm_config()->milter_listen);
+				pm_poke_listener(pm_config()->milter_listen, activated ? &act : NULL);
 				nanosleep(&ms20, NULL);
 			}
 			/* The series stay while libmilter might still call back. */

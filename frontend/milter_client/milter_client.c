@@ -426,7 +426,7 @@ open_deferred(mc_session *s, int ev)
 			continue;
 		sl->deferred = 0;
 		if ((sl->c = mc_conn_get(s, i)) == NULL)
-			mc_on_fail(s, i, "cannot connect");	/* s->ev is 0: no step runs from here */
+			mc_on_fail(s, i, MC_FAIL_CONNECT, "cannot connect");	/* s->ev is 0: no step runs from here */
 		else
 			sl->replay = 1;
 	}
@@ -524,8 +524,26 @@ stop(mc_session *s)
 	mc_event_done(s);
 }
 
+static mc_failure_fn mc_failure_hook;
+
 void
-mc_on_fail(mc_session *s, size_t slot, const char *why)
+mc_set_failure_hook(mc_failure_fn fn)
+{
+	mc_failure_hook = fn;
+}
+
+const char *
+mc_fail_kind_name(enum mc_fail_kind kind)
+{
+	static const char *const names[MC_FAIL_KINDS] = {
+		"connect", "timeout", "closed", "protocol", "owner"
+	};
+
+	return kind < MC_FAIL_KINDS ? names[kind] : "other";
+}
+
+void
+mc_on_fail(mc_session *s, size_t slot, enum mc_fail_kind kind, const char *why)
 {
 	struct mc_slot *sl = &s->slots[slot];
 	struct mc_milter *m = &s->l->v[slot];
@@ -547,12 +565,16 @@ mc_on_fail(mc_session *s, size_t slot, const char *why)
 			return;
 		}
 		sl->replay = 0;
+		kind = MC_FAIL_CONNECT;	/* what failed in the end: the fresh connection */
 	} else {
 		mc_conn_close(sl->c);
 		sl->c = NULL;
 	}
 	sl->c = NULL;
 	sl->off = 1;
+	/* Counted here, where the default action applies: a stale pooled socket replaced is not. */
+	if (mc_failure_hook != NULL)
+		mc_failure_hook(m->name, kind);
 	if (was_current && s->ev == SMFIC_BODYEOB)
 		mc_mods_drop(s, slot);	/* a milter that failed mid-edit: none of its edits */
 	if (m->def == MC_DEF_TEMPFAIL)
@@ -632,7 +654,7 @@ mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m)
 
 	if (!s->waiting || s->cur != slot) {
 		snprintf(why, sizeof(why), "reply '%c' out of turn", m->cmd);
-		mc_on_fail(s, slot, why);
+		mc_on_fail(s, slot, MC_FAIL_PROTOCOL, why);
 		return;
 	}
 	sl->c->reused = 0;	/* it answered: no replay from here on */
@@ -676,7 +698,7 @@ mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m)
 	case SMFIR_TEMPFAIL:
 	case SMFIR_REPLYCODE:
 		if (decide(s, slot, m) != 0) {
-			mc_on_fail(s, slot, "malformed custom reply");
+			mc_on_fail(s, slot, MC_FAIL_PROTOCOL, "malformed custom reply");
 			return;
 		}
 		if (s->ev == SMFIC_BODYEOB)
@@ -703,9 +725,9 @@ mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m)
 	if (s->ev == SMFIC_BODYEOB) {
 		/* Edits and quarantine, before the final word. */
 		if (mc_eom_packet(s, slot, m) != 0)
-			mc_on_fail(s, slot, "bad modification request");
+			mc_on_fail(s, slot, MC_FAIL_PROTOCOL, "bad modification request");
 		return;
 	}
 	snprintf(why, sizeof(why), "unexpected reply '%c' to '%c'", m->cmd, s->ev);
-	mc_on_fail(s, slot, why);
+	mc_on_fail(s, slot, MC_FAIL_PROTOCOL, why);
 }

@@ -206,6 +206,27 @@ void mc_eom(mc_session *s);
 void mc_abort(mc_session *s);
 void mc_unknown(mc_session *s, const char *line);
 
+/*
+ * Why a milter was given up on for a session (its default action then
+ * applies), so that an operator tells a milter down from a slow one from a
+ * broken one. The names are the metrics' kind label (postern-smtpd(8)).
+ */
+enum mc_fail_kind {
+	MC_FAIL_CONNECT,	/* "connect": no connection (refused, no socket, connect timed out) */
+	MC_FAIL_TIMEOUT,	/* "timeout": connected, but silent (or not reading) past its timeout */
+	MC_FAIL_CLOSED,		/* "closed": it closed or reset the connection */
+	MC_FAIL_PROTOCOL,	/* "protocol": garbage, a reply out of turn, negotiation refused, */
+				/* a bad modification request or custom reply */
+	MC_FAIL_OWNER,		/* "owner": smtpd_milter_check_owner refused whoever serves it */
+	MC_FAIL_KINDS
+};
+
+const char *mc_fail_kind_name(enum mc_fail_kind kind);
+/* Called once per failure, from the event loop: milter is its smtpd_milters entry. */
+typedef void (*mc_failure_fn)(const char *milter, enum mc_fail_kind kind);
+/* Where failures are reported (NULL: nowhere); set once at startup. */
+void mc_set_failure_hook(mc_failure_fn fn);
+
 /* Connections made and reused so far (all lists, this process): for the benchmark note. */
 void mc_stats(uint64_t *connects, uint64_t *reuses);
 

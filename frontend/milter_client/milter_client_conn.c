@@ -32,7 +32,7 @@
 
 uint64_t mc_nconnects, mc_nreuses;
 
-static void conn_fail(struct mc_conn *c, const char *why);
+static void conn_fail(struct mc_conn *c, enum mc_fail_kind kind, const char *why);
 
 static const char *
 conn_name(const struct mc_conn *c)
@@ -366,12 +366,12 @@ conn_packet(struct mc_conn *c, const struct mp_packet *pkt)
 	if ((rc = mp_decode(MP_RESPONSES, pkt, &m)) != MP_OK) {
 		snprintf(why, sizeof(why), "garbage reply '%c': %s", pkt->cmd > 32 && pkt->cmd < 127 ?
 		    pkt->cmd : '?', mp_strerror(rc));
-		conn_fail(c, why);
+		conn_fail(c, MC_FAIL_PROTOCOL, why);
 		return -1;
 	}
 	if (c->st == C_NEGOTIATING) {
 		if (conn_optneg(c, &m) != 0) {
-			conn_fail(c, "negotiation refused");
+			conn_fail(c, MC_FAIL_PROTOCOL, "negotiation refused");
 			return -1;
 		}
 		conn_arm(c);
@@ -384,7 +384,7 @@ conn_packet(struct mc_conn *c, const struct mp_packet *pkt)
 		return 0;
 	}
 	if (c->pending == 0) {
-		conn_fail(c, "reply nobody asked for");
+		conn_fail(c, MC_FAIL_PROTOCOL, "reply nobody asked for");
 		return -1;
 	}
 	if (c->skip > 0) {
@@ -397,7 +397,7 @@ conn_packet(struct mc_conn *c, const struct mp_packet *pkt)
 				/* Accepting the session-end UNKNOWN leaves libmilter where QUIT_NC was ignored. */
 				c->unk = 0;
 				if (m.cmd == SMFIR_ACCEPT) {
-					conn_fail(c, "accepted the session-end command; not reusable");
+					conn_fail(c, MC_FAIL_PROTOCOL, "accepted the session-end command; not reusable");
 					return -1;
 				}
 			}
@@ -409,7 +409,7 @@ conn_packet(struct mc_conn *c, const struct mp_packet *pkt)
 		c->pending--;
 	conn_arm(c);
 	if ((s = c->s) == NULL) {
-		conn_fail(c, "reply on an idle connection");
+		conn_fail(c, MC_FAIL_PROTOCOL, "reply on an idle connection");
 		return -1;
 	}
 	slot = c->slot;
@@ -432,7 +432,7 @@ conn_on_read(struct bufferevent *bev, void *arg)
 		rc = mp_read(&c->rd, &p, &n, &pkt);
 		evbuffer_drain(in, (size_t)(p - start));
 		if (rc < 0) {
-			conn_fail(c, mp_strerror(rc));
+			conn_fail(c, MC_FAIL_PROTOCOL, mp_strerror(rc));
 			return;
 		}
 		if (rc == 1 && conn_packet(c, &pkt) != 0)
@@ -460,6 +460,7 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct mc_conn *c = arg;
 	char why[FSPERM_MSG_MAX + 160];
+	enum mc_fail_kind kind;
 
 	(void)bev;
 	if (c->st == C_CLOSING) {
@@ -470,20 +471,23 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		/* Checked once per connection: a pooled one was checked when it was opened. */
 		if (c->list->check_owner && mc_owner_check(c->list, c->mi, bufferevent_getfd(c->bev),
 		    why, sizeof(why)) != 0) {
-			conn_fail(c, why);
+			conn_fail(c, MC_FAIL_OWNER, why);
 			return;
 		}
 		conn_send_optneg(c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
+	/* An error before the connection is made (ECONNREFUSED, ENOENT) is the milter down. */
+	kind = c->st == C_CONNECTING ? MC_FAIL_CONNECT : MC_FAIL_CLOSED;
+	if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(why, sizeof(why), "timed out sending to the milter");
-	else if (what & BEV_EVENT_EOF)
+		kind = MC_FAIL_TIMEOUT;
+	} else if (what & BEV_EVENT_EOF)
 		snprintf(why, sizeof(why), "%s", c->st == C_CONNECTING ? "connection refused" :
 		    "connection closed by the milter");
 	else
 		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	conn_fail(c, why);
+	conn_fail(c, kind, why);
 }
 
 static void
@@ -497,20 +501,22 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		mc_conn_close(c);
 		return;
 	}
-	conn_fail(c, c->st == C_CONNECTING || c->st == C_NEGOTIATING ? "connect timed out" :
+	/* Not connected in time: unreachable. Connected but silent, negotiating or not: slow. */
+	conn_fail(c, c->st == C_CONNECTING ? MC_FAIL_CONNECT : MC_FAIL_TIMEOUT,
+	    c->st == C_CONNECTING || c->st == C_NEGOTIATING ? "connect timed out" :
 	    "timed out waiting for a reply");
 }
 
 /* An error: a session hears of it (and closes c); otherwise c just goes. */
 static void
-conn_fail(struct mc_conn *c, const char *why)
+conn_fail(struct mc_conn *c, enum mc_fail_kind kind, const char *why)
 {
 	if (c->st == C_CLOSING) {
 		conn_free(c);
 		return;
 	}
 	if (c->s) {
-		mc_on_fail(c->s, c->slot, why);	/* closes c */
+		mc_on_fail(c->s, c->slot, kind, why);	/* closes c */
 		return;
 	}
 	log_debug("milter %s: idle connection dropped: %s", conn_name(c), why);

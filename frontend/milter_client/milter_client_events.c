@@ -92,7 +92,7 @@ mc_connect(mc_session *s, const struct mc_client *ci)
 			continue;
 		}
 		if ((s->slots[i].c = mc_conn_get(s, i)) == NULL)
-			mc_on_fail(s, i, "cannot connect");
+			mc_on_fail(s, i, MC_FAIL_CONNECT, "cannot connect");
 	}
 	mc_event_start(s, SMFIC_CONNECT);
 }

@@ -188,7 +188,7 @@ char *mc_reply_buf(char **slot);
 /* milter_client.c: what a connection reports to its session. */
 void mc_on_ready(mc_session *s, size_t slot);
 void mc_on_packet(mc_session *s, size_t slot, const struct mp_msg *m);
-void mc_on_fail(mc_session *s, size_t slot, const char *why);
+void mc_on_fail(mc_session *s, size_t slot, enum mc_fail_kind kind, const char *why);
 void mc_on_writable(mc_session *s);
 int mc_step(mc_session *s);
 /* Start the event whose packet is in s->pkt[0]; its verdict comes through mc_event_done(). */

@@ -7,8 +7,11 @@ neither block mail nor the endpoint."""
 import os
 import re
 import resource
+import shutil
 import socket
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +26,47 @@ SAMPLE_RE = re.compile(r"^(%s)(\{(?:%s)(?:,%s)*\})? (-?[0-9.e+]+|\+Inf|NaN)$" % 
 HELP_RE = re.compile(r"^# HELP (%s) .+$" % NAME)
 TYPE_RE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
 PER_IP = "421 4.3.2 Client connection limit reached"
+KINDS = ("connect", "timeout", "closed", "protocol", "owner")
+
+
+class BadMilter:
+    """A TCP listener on loopback that plays a broken milter: "silent" never accepts
+    (the kernel completes the handshake, nobody answers), "closer" accepts and closes,
+    "garbage" accepts and sends a packet of no known command."""
+
+    def __init__(self, how):
+        self.how = how
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = None
+        if how != "silent":
+            self.thread = threading.Thread(target=self.serve, daemon=True)
+            self.thread.start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            if self.how == "garbage":
+                c.sendall(b"\0\0\0\x01Z")
+                c.settimeout(10)
+                try:
+                    c.recv(65536)       # until the client gives up on it
+                except OSError:
+                    pass
+            c.close()
+
+    def close(self):
+        self.stopping = True
+        if self.thread:
+            self.thread.join(10)
+        self.sock.close()
 
 
 def parse(text):
@@ -58,12 +102,18 @@ class Metrics(h.SmtpdTestCase):
     @classmethod
     def setUpClass(cls):
         cls.mport = h.free_port()
+        # A milter whose socket does not exist (default_action=accept: the mail flows):
+        # every admitted connection fails to reach it, once.
+        cls.tmp = tempfile.mkdtemp(prefix="postern-metrics-")
+        cls.dead = "unix:%s/nobody.sock" % cls.tmp
         cls.d = h.Smtpd(tls=True, smtpd_require_tls=False, smtpd_max_connections_per_ip=3,
+                        smtpd_milters="{ %s, default_action=accept }" % cls.dead,
                         smtpd_metrics_listen="127.0.0.1:%d" % cls.mport).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.d.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def scrape(self, timeout=10):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.mport,
@@ -118,6 +168,11 @@ class Metrics(h.SmtpdTestCase):
         self.assertEqual(len(sizes), 2)
         self.assertEqual(d("postern_smtpd_bytes_queued_total"), sum(sizes))
         self.assertGreater(sizes[1], 5000)
+        # The milter that is not there: kind connect, once per admitted connection.
+        for kind in KINDS:
+            self.assertEqual(d("postern_smtpd_milter_failures_total",
+                               '{milter="%s",kind="%s"}' % (self.dead, kind)),
+                             4 if kind == "connect" else 0, kind)
 
     def families(self):
         return {re.sub(r"_(bucket|sum|count)$", "", n) if "seconds" in n else n
@@ -246,6 +301,38 @@ class WithMilter(h.SmtpdTestCase):
         self.assertGreaterEqual(sd("postern_smtpd_milter_round_trip_seconds_count"), 2)
         self.assertEqual(sd("postern_smtpd_milter_verdicts_total", '{action="reject"}'), 1)
         self.assertEqual(sd("postern_smtpd_replies_total", '{code="554",enhanced="5.6.0"}'), 1)
+
+
+class MilterFailures(h.SmtpdTestCase):
+    def test_each_kind_counted_once_per_failure(self):
+        """A silent milter (timeout), one that hangs up (closed) and one that speaks garbage
+        (protocol), all default_action=accept: each session counts one failure of each, under
+        its own smtpd_milters entry, and nothing else moves."""
+        bad = {how: BadMilter(how) for how in ("silent", "closer", "garbage")}
+        try:
+            port = h.free_port()
+            names = {how: "inet:127.0.0.1:%d" % b.port for how, b in bad.items()}
+            spec = ", ".join("{ %s, default_action=accept }" % n for n in names.values())
+            with h.Smtpd(smtpd_milters=spec, milter_timeout="1s",
+                         smtpd_metrics_listen="127.0.0.1:%d" % port) as d:
+                before = scrape_port(port)
+                for _ in range(2):
+                    # The banner waits for the milters' connect step: failed by then.
+                    with d.client(timeout=30) as c:
+                        self.assertTrue(c.banner.startswith("220 "), c.banner)
+                        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+                after = scrape_port(port)
+        finally:
+            for b in bad.values():
+                b.close()
+        want = {"silent": "timeout", "closer": "closed", "garbage": "protocol"}
+        for how, name in names.items():
+            for kind in KINDS:
+                lab = '{milter="%s",kind="%s"}' % (name, kind)
+                self.assertIn(("postern_smtpd_milter_failures_total", lab), before)
+                self.assertEqual(after[("postern_smtpd_milter_failures_total", lab)]
+                                 - before[("postern_smtpd_milter_failures_total", lab)],
+                                 2 if kind == want[how] else 0, (how, kind))
 
 
 class Config(h.SmtpdTestCase):

@@ -2,12 +2,14 @@
 """test_systemd.py - sd_notify and socket activation without systemd: the test
 binds the NOTIFY_SOCKET datagram socket itself and reads READY=1 (after the
 listeners are bound), RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on
-SIGTERM, from postern-smtpd, postern-milter and postern-relay; systemd-socket-activate passes
-named listeners (plain and implicit TLS) to postern-smtpd; systemd-analyze
+SIGTERM, from postern-smtpd, postern-milter and postern-relay;
+systemd-socket-activate passes named listeners (plain and implicit TLS) to
+postern-smtpd, and one socket (unix or TCP) to postern-milter; systemd-analyze
 verify checks the units of contrib/systemd."""
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -211,6 +213,139 @@ class SocketActivation(h.SmtpdTestCase):
                 rc = p.wait()
             log.close()
         self.assertEqual(rc, 0, d.log_text()[-3000:])
+
+
+@unittest.skipUnless(built_with_systemd() and ACTIVATE and os.access(MILTER_BIN, os.X_OK),
+                     "needs libsystemd, systemd-socket-activate and postern-milter")
+class MilterSocketActivation(h.SmtpdTestCase):
+    """postern-milter serving on the socket systemd-socket-activate passes (unix and TCP):
+    a real milter conversation through it from postern-smtpd, READY, a prompt SIGTERM;
+    milter_listen (a port nobody else uses) never bound; bad sets of sockets refused."""
+
+    def launch(self, m, listens, names):
+        """systemd-socket-activate binding listens and passing them named names to the milter."""
+        m.write_config()
+        tmp = tempfile.mkdtemp(prefix="postern-act-tmp-")   # TMPDIR: its placeholder goes there
+        self.addCleanup(shutil.rmtree, tmp, True)
+        log = open(m.logfile, "ab")
+        self.addCleanup(log.close)
+        argv = [ACTIVATE] + [a for ln in listens for a in ("-l", ln)] + ["--fdname=" + ":".join(names)]
+        # It passes on only TERM, PATH, USER and HOME unless told (-E): the notify socket,
+        # TMPDIR and a checker's settings (scripts/test.sh) too.
+        env = dict(os.environ, TMPDIR=tmp)
+        argv += ["-E" + k for k in sorted(env) if k in ("NOTIFY_SOCKET", "TMPDIR") or
+                 k.startswith(("ASAN_", "UBSAN_", "LSAN_", "LD_", "VALGRIND"))]
+        argv += shlex.split(os.environ.get("MILTER_WRAPPER", "")) + [MILTER_BIN, "-c", m.conf, "-d"]
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        return p, tmp
+
+    def serve(self, listen, addr, where):
+        ignored = h.free_port()
+        m = postfix.Milter(MILTER_BIN, {"milter_listen": "inet:127.0.0.1:%d" % ignored,
+                                        "milter_user": ""}, name="act-milter")
+        self.addCleanup(m.cleanup)
+        with NotifySocket() as n:
+            p, tmp = self.launch(m, [listen], ["milter"])
+            # The first connection makes systemd-socket-activate start the milter.
+            self.assertTrue(postfix.wait_port(addr, timeout=15 * h.SLOW, proc=p), m.log())
+            msg = n.expect("READY", 30)
+            self.assertEqual(msg.get("STATUS"), "listening on %s, 0 SMTP session(s)" % where)
+            self.assertIn("socket activation: serving on %s (descriptor" % where, m.log())
+            self.assertFalse(h._listening(ignored))
+            # The placeholder libmilter opened first left nothing behind (a checker's own
+            # files, valgrind's vgdb pipes, may be there).
+            self.assertEqual([f for f in os.listdir(tmp) if f.startswith("postern-milter.")], [])
+            os.environ.pop("NOTIFY_SOCKET")     # the milter's alone: postern-smtpd sends none
+            with h.Smtpd(smtpd_milters=where) as d:
+                with d.client() as c:
+                    c.ehlo()
+                    # The milter's verdict, through the socket systemd passed.
+                    self.assertEqual(c.cmd("MAIL FROM:<>"), "550 5.7.1 Empty sender not allowed")
+                    self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+                with d.client() as c:
+                    c.ehlo()
+                    self.assertEqual(c.cmd("MAIL FROM:<alice@example.com>"),
+                                     "250 2.1.0 Sender <alice@example.com> OK")
+                    self.assertEqual(c.cmd("RCPT TO:<rcpt@example.net>"),
+                                     "250 2.1.5 Recipient <rcpt@example.net> OK")
+                    self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+                    c.send(b"From: <alice@example.com>\r\nTo: <rcpt@example.net>\r\n"
+                           b"Subject: activated\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+                           b"Message-ID: <act@example.com>\r\n\r\nHi.\r\n.\r\n")
+                    self.assertRegex(c.reply(timeout=30), h.QUEUED_RE)
+                    c.cmd("QUIT")
+                self.assertEqual(d.stop(), 0)
+            self.assertIn("Empty sender not allowed", m.log())
+            # SIGTERM: libmilter's accept loop is woken through the activated socket (the
+            # poke), not left to its 5 s poll timeout.
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            n.expect("STOPPING")
+            self.assertEqual(p.wait(30 * h.SLOW), 0, m.log()[-3000:])
+            if h.SLOW == 1:
+                self.assertLess(time.monotonic() - t0, 4.0, m.log()[-2000:])
+            self.assertIn("stopped", m.log())
+        return m
+
+    def test_unix_socket(self):
+        sock = os.path.join(tempfile.mkdtemp(prefix="postern-act-"), "milter.sock")
+        self.addCleanup(shutil.rmtree, os.path.dirname(sock), True)
+        self.serve(sock, sock, "unix:" + sock)
+        # systemd's socket file is systemd's: libmilter did not unlink it at exit.
+        self.assertTrue(os.path.exists(sock))
+
+    def test_tcp_socket(self):
+        port = h.free_port()
+        self.serve("127.0.0.1:%d" % port, port, "inet:127.0.0.1:%d" % port)
+
+    def refused(self, listens, names, why):
+        m = postfix.Milter(MILTER_BIN, {"milter_user": ""}, name="act-refused")
+        p, _ = self.launch(m, listens, names)
+        postfix.wait_port(listens[0], timeout=15 * h.SLOW, proc=p)
+        self.assertEqual(p.wait(30 * h.SLOW), 1, m.log())
+        self.assertIn("postern-milter: socket activation: " + why, m.log())
+        m.cleanup()
+
+    def test_two_sockets_refused(self):
+        d = tempfile.mkdtemp(prefix="postern-act-")
+        self.addCleanup(shutil.rmtree, d, True)
+        a, b = os.path.join(d, "a.sock"), os.path.join(d, "b.sock")
+        self.refused([a, b], ["milter", "milter"], '2 sockets passed; postern-milter serves '
+                     'exactly one, named "milter" (FileDescriptorName=milter)')
+
+    def test_check_and_print_say_milter_listen_is_ignored(self):
+        # -t and -n do not take the socket; they say milter_listen does not apply, and -t
+        # does not check the directory of a unix milter_listen (here: one that is not there).
+        m = postfix.Milter(MILTER_BIN, {"milter_listen": "unix:/nonexistent/dir/milter.sock",
+                                        "milter_user": ""}, name="act-check")
+        m.write_config()
+        note = ("postern-milter: note: socket activation (LISTEN_FDS): milter_listen is ignored, "
+                "the socket systemd passes is served")
+        env = dict(os.environ, LISTEN_FDS="1")
+        env.pop("LISTEN_PID", None)
+        p = subprocess.run([MILTER_BIN, "-t", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        self.assertEqual(p.stdout.splitlines(), [note, "postern-milter: %s: configuration OK" % m.conf])
+        p = subprocess.run([MILTER_BIN, "-n", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stderr.strip()), (0, note))
+        self.assertIn("milter_listen = unix:/nonexistent/dir/milter.sock", p.stdout)
+        # Without LISTEN_FDS the directory is checked as before.
+        env.pop("LISTEN_FDS")
+        p = subprocess.run([MILTER_BIN, "-t", "-c", m.conf], env=env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("milter_listen", p.stderr)
+        m.cleanup()
+
+    def test_wrong_name_refused(self):
+        d = tempfile.mkdtemp(prefix="postern-act-")
+        self.addCleanup(shutil.rmtree, d, True)
+        a = os.path.join(d, "a.sock")
+        self.refused([a], ["smtp"], 'descriptor 3 is named "smtp", not "milter" '
+                     '(FileDescriptorName=milter in the .socket unit)')
 
 
 @unittest.skipUnless(ANALYZE, "systemd-analyze not installed")

@@ -1,10 +1,13 @@
 /*
  * test_milter_client_fail.c - the milter client when milters fail or are
  * slow: silent, crashing, unreachable, garbage-speaking (a raw socket
- * server), a full socket; plus the message stream's bounds (SKIP, pauses)
+ * server), a full socket, each reported once by its kind through the
+ * failure hook; plus the message stream's bounds (SKIP, pauses)
  * and connection reuse with SMFIC_QUIT_NC against real libmilter.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -17,22 +20,53 @@
 
 #include "harness.h"
 
+/* --- what the failure hook reported (mc_set_failure_hook): one count per kind */
+
+static unsigned fails[MC_FAIL_KINDS];
+static char fail_milter[200];
+
+static void
+on_failure(const char *milter, enum mc_fail_kind kind)
+{
+	assert_true(kind < MC_FAIL_KINDS);
+	fails[kind]++;
+	snprintf(fail_milter, sizeof(fail_milter), "%s", milter);
+}
+
+static void
+fails_reset(void)
+{
+	memset(fails, 0, sizeof(fails));
+	fail_milter[0] = '\0';
+}
+
+/* Exactly n failures of kind since fails_reset(), and none of any other kind. */
+static void
+assert_fails(enum mc_fail_kind kind, unsigned n, const char *what)
+{
+	for (int k = 0; k < MC_FAIL_KINDS; k++)
+		if (fails[k] != (k == (int)kind ? n : 0))
+			fail_msg("%s: %u failure(s) of kind %s, want %u", what, fails[k],
+			    mc_fail_kind_name((enum mc_fail_kind)k), k == (int)kind ? n : 0);
+}
+
 struct fail_case {
 	const char *mode;
 	const char *def;
 	enum mc_action act;
 	const char *reply;
 	int close;
+	int kind;		/* the failure reported, or -1: none */
 };
 
 /* Silent, dying and slow-but-alive milters under each default action. */
 static const struct fail_case fail_cases[] = {
-	{ "hang", "tempfail", MC_CLOSE, "421 4.3.2 Service not available", 1 },
-	{ "hang", "reject", MC_REJECT, "550 5.7.1 Message rejected by policy", 0 },
-	{ "hang", "accept", MC_CONTINUE, "", 0 },
-	{ "crash_body", "tempfail", MC_CLOSE, "421 4.3.2 Service not available", 1 },
-	{ "crash_body", "accept", MC_CONTINUE, "", 0 },
-	{ "progress", "tempfail", MC_CONTINUE, "", 0 },
+	{ "hang", "tempfail", MC_CLOSE, "421 4.3.2 Service not available", 1, MC_FAIL_TIMEOUT },
+	{ "hang", "reject", MC_REJECT, "550 5.7.1 Message rejected by policy", 0, MC_FAIL_TIMEOUT },
+	{ "hang", "accept", MC_CONTINUE, "", 0, MC_FAIL_TIMEOUT },
+	{ "crash_body", "tempfail", MC_CLOSE, "421 4.3.2 Service not available", 1, MC_FAIL_CLOSED },
+	{ "crash_body", "accept", MC_CONTINUE, "", 0, MC_FAIL_CLOSED },
+	{ "progress", "tempfail", MC_CONTINUE, "", 0, -1 },
 };
 
 static void
@@ -52,10 +86,19 @@ test_failures(void **state)
 		snprintf(spec, sizeof(spec), "{ unix:%s, default_action=%s, timeout=1s }", sock, c->def);
 		l = list_of(spec, 30, "tempfail", 0);
 		s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+		fails_reset();
 		envelope(s);
 		message(s, msg, MSG_LEN, 100);
 		if (V.act != c->act || strcmp(V.reply, c->reply) != 0 || V.close != c->close)
 			fail_msg("%s/%s: got %d \"%s\" close %d", c->mode, c->def, V.act, V.reply, V.close);
+		/* Silent: timeout; died: closed; slow but saying so: nothing. */
+		if (c->kind >= 0) {
+			assert_fails((enum mc_fail_kind)c->kind, 1, c->mode);
+			snprintf(spec, sizeof(spec), "unix:%s", sock);
+			assert_string_equal(fail_milter, spec);
+		} else {
+			assert_fails(MC_FAIL_CONNECT, 0, c->mode);
+		}
 		if (c->act == MC_CONTINUE && strcmp(c->mode, "progress") != 0)
 			assert_true(V.mods == NULL || V.mods->n == 0);	/* a failed milter's edits are dropped */
 		if (c->act == MC_CLOSE) {
@@ -80,6 +123,7 @@ test_unreachable(void **state)
 	snprintf(spec, sizeof(spec), "unix:%s/nobody.sock", dir);
 	l = list_of(spec, 2, "tempfail", 0);
 	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	fails_reset();
 	VERDICT(mc_connect(s, &client), MC_CONTINUE);
 	VERDICT(mc_helo(s, "c", NULL), MC_CONTINUE);
 	VERDICT(mc_mail(s, from_argv, NULL, NULL, NULL), MC_CONTINUE);
@@ -87,6 +131,9 @@ test_unreachable(void **state)
 	VERDICT(mc_data(s, "Q1"), MC_CLOSE);
 	assert_string_equal(V.reply, "421 4.3.2 Service not available");
 	assert_true(V.close);
+	/* Once for the session: the milter is not tried again at each step. */
+	assert_fails(MC_FAIL_CONNECT, 1, "unreachable");
+	assert_string_equal(fail_milter, spec);
 	mc_session_free(s);
 	mc_list_free(l);
 	/* default_action=reject: 550 at DATA, the session stays. */
@@ -98,8 +145,77 @@ test_unreachable(void **state)
 	VERDICT(mc_data(s, "Q1"), MC_REJECT);
 	assert_string_equal(V.reply, "550 5.7.1 Message rejected by policy");
 	assert_false(V.close);
+	assert_fails(MC_FAIL_CONNECT, 2, "unreachable, second session");
 	mc_session_free(s);
 	mc_list_free(l);
+}
+
+/* A TCP port nobody listens on: refused, kind connect, once per session. */
+static void
+test_refused_tcp(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	mc_list *l;
+	mc_session *s;
+	char spec[64];
+	int fd;
+
+	(void)state;
+	/* A port the kernel just gave out and took back: nobody listens there. */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "inet:127.0.0.1:%u", ntohs(sin.sin_port));
+	l = list_of(spec, 5, "accept", 0);
+	fails_reset();
+	for (int i = 1; i <= 3; i++) {
+		s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+		VERDICT(mc_connect(s, &client), MC_CONTINUE);
+		VERDICT(mc_mail(s, from_argv, NULL, NULL, NULL), MC_CONTINUE);
+		VERDICT(mc_data(s, "Q1"), MC_CONTINUE);
+		mc_session_free(s);
+		assert_fails(MC_FAIL_CONNECT, (unsigned)i, "refused");
+	}
+	assert_string_equal(fail_milter, spec);
+	mc_list_free(l);
+}
+
+/* A socket in a directory anyone may write: the owner check refuses it (kind owner). */
+static void
+test_owner_refused(void **state)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct mc_options o = { .timeout_s = 5, .default_action = "tempfail", .check_owner = 1,
+	    .owner_uid = -1 };
+	char sub[100], spec[160], err[200];
+	mc_list *l;
+	mc_session *s;
+	int lfd;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	assert_int_equal(mkdir(sub, 0777), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/m.sock", sub);
+	assert_true((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	snprintf(spec, sizeof(spec), "unix:%s", un.sun_path);
+	assert_non_null(l = mc_list_parse(spec, &o, err, sizeof(err)));
+	fails_reset();
+	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	VERDICT(mc_connect(s, &client), MC_CONTINUE);
+	VERDICT(mc_mail(s, from_argv, NULL, NULL, NULL), MC_CONTINUE);
+	VERDICT(mc_data(s, "Q1"), MC_CLOSE);
+	assert_fails(MC_FAIL_OWNER, 1, "owner");
+	mc_session_free(s);
+	mc_list_free(l);
+	close(lfd);
+	unlink(un.sun_path);
+	rmdir(sub);
 }
 
 /* --- a milter that speaks garbage: a raw socket server */
@@ -209,11 +325,13 @@ test_garbage(void **state)
 		snprintf(spec, sizeof(spec), "unix:%s", un.sun_path);
 		l = list_of(spec, 2, "tempfail", 0);
 		s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+		fails_reset();
 		VERDICT(mc_connect(s, &client), MC_CONTINUE);
 		VERDICT(mc_mail(s, from_argv, NULL, NULL, NULL), MC_CONTINUE);
 		CALL(mc_data(s, "Q1"));
 		if (V.act != MC_CLOSE || strcmp(V.reply, "421 4.3.2 Service not available") != 0)
 			fail_msg("%s: got %d \"%s\"", c->what, V.act, V.reply);
+		assert_fails(MC_FAIL_PROTOCOL, 1, c->what);
 		mc_session_free(s);
 		mc_list_free(l);
 		shutdown(g.lfd, SHUT_RDWR);
@@ -316,7 +434,10 @@ test_reuse_stale(void **state)
 	one_session(l, " negotiations=1 connects=1", 1);
 	stop_filter();
 	start_filter("record");
+	fails_reset();
 	one_session(l, " negotiations=1 connects=1", 1);
+	/* The stale socket replaced unseen is no failure of the milter. */
+	assert_fails(MC_FAIL_CONNECT, 0, "stale pooled socket");
 	mc_list_free(l);
 }
 
@@ -406,6 +527,7 @@ test_stall(void **state)
 	big = big_message(n, 'z');
 	l = filter_list(1, "tempfail", 0);
 	s = mc_session_new(l, base, on_verdict, on_ready, NULL);
+	fails_reset();
 	envelope(s);
 	for (off = 0; off < n; off += 65536) {
 		if (mc_body(s, big + off, n - off < 65536 ? n - off : 65536)) {
@@ -419,6 +541,8 @@ test_stall(void **state)
 	CALL(mc_eom(s));
 	assert_int_equal(V.act, MC_CLOSE);
 	assert_string_equal(V.reply, "421 4.3.2 Service not available");
+	/* It stopped reading: slow, not gone. */
+	assert_true(fails[MC_FAIL_TIMEOUT] == 1 && fails[MC_FAIL_CLOSED] == 0);
 	mc_session_free(s);
 	mc_list_free(l);
 	free(big);
@@ -430,6 +554,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_stale, setup, teardown),
@@ -439,5 +565,6 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	mc_set_failure_hook(on_failure);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
