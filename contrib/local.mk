@@ -6,12 +6,12 @@ EXTRA_DIST += \
 	contrib/systemd/postern-milter.service.in contrib/systemd/postern-smtpd.service.in \
 	contrib/systemd/postern-relay.service.in contrib/postern.conf.in \
 	contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket \
-	contrib/systemd/postern-milter.socket contrib/systemd/postern.tmpfiles.in \
+	contrib/systemd/postern-milter.socket.in contrib/systemd/postern.tmpfiles.in \
 	contrib/haproxy/haproxy.cfg contrib/prometheus/postern.rules.yml
 
 # Made at make time, not by configure: the directories must be expanded (${prefix} and all).
 POSTERN_UNITS = contrib/systemd/postern-milter.service contrib/systemd/postern-smtpd.service \
-	contrib/systemd/postern-relay.service
+	contrib/systemd/postern-relay.service contrib/systemd/postern-milter.socket
 POSTERN_EDIT = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' -e 's|@runstatedir[@]|$(runstatedir)|g'
 $(POSTERN_UNITS) contrib/systemd/postern.tmpfiles contrib/postern.conf: %: $(srcdir)/%.in Makefile
@@ -19,8 +19,10 @@ $(POSTERN_UNITS) contrib/systemd/postern.tmpfiles contrib/postern.conf: %: $(src
 	$(AM_V_GEN)$(POSTERN_EDIT) $(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
 CLEANFILES += $(POSTERN_UNITS) contrib/systemd/postern.tmpfiles contrib/postern.conf
 noinst_DATA = contrib/postern.conf
+# Installed, not enabled: socket activation is the operator's choice.
+POSTERN_SOCKETS = contrib/systemd/postern-smtpd.socket contrib/systemd/postern-smtpd-tls.socket
 if HAVE_SYSTEMD_UNITDIR
-systemdsystemunit_DATA = $(POSTERN_UNITS)
+systemdsystemunit_DATA = $(POSTERN_UNITS) $(POSTERN_SOCKETS)
 else
 noinst_DATA += $(POSTERN_UNITS)
 endif

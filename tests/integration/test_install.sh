@@ -72,6 +72,12 @@ for u in postern-milter postern-smtpd postern-relay; do
 	done
 	! grep -q '@[a-z]*dir@' "$unit" && ok "$u.service has no @dir@ left" || not_ok "$u.service has no @dir@ left"
 done
+# The socket units, installed (not enabled); the milter's names configure's socket path.
+for u in postern-smtpd.socket postern-smtpd-tls.socket postern-milter.socket; do
+	check "$u installed" "[ -f '$root$unitdir/$u' ]"
+done
+check "postern-milter.socket listens where the sample config's smtpd_milters points" \
+    "grep -qx 'ListenStream=$runstatedir/postern/milter.sock' '$root$unitdir/postern-milter.socket'"
 # The tmpfiles.d entry makes, at boot, the directories make install made: configure's paths.
 tmpf=$root$tmpfilesdir/postern.conf
 check "tmpfiles.d/postern.conf installed" "[ -f '$tmpf' ]"

@@ -351,13 +351,15 @@ class MilterSocketActivation(h.SmtpdTestCase):
 @unittest.skipUnless(ANALYZE, "systemd-analyze not installed")
 class Units(h.SmtpdTestCase):
     def test_verify(self):
-        # The .service units are made by make from their .in files (configure's paths,
-        # the default prefix here); the .socket units are used as they are.
+        # Units with paths are made by make from their .in files (configure's paths,
+        # the default prefix here); the others are used as they are.
         where = {f: UNITS for f in os.listdir(UNITS) if f.endswith(".socket")}
-        where.update({f: BUILT_UNITS for f in os.listdir(BUILT_UNITS) if f.endswith(".service")})
+        where.update({f: BUILT_UNITS for f in os.listdir(BUILT_UNITS)
+                      if f.endswith(".service") or f.endswith(".socket")})
         units = sorted(where)
-        self.assertIn("postern-smtpd.socket", units)
-        self.assertIn("postern-smtpd.service", units)
+        for u in ("postern-smtpd.socket", "postern-smtpd-tls.socket", "postern-milter.socket",
+                  "postern-smtpd.service", "postern-milter.service", "postern-relay.service"):
+            self.assertIn(u, units)
         tmp = tempfile.mkdtemp(prefix="postern-units-")
         try:
             # The units name the installed binaries; point them at the built ones.
