@@ -9,15 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#define SMTPD_METRICS_TLS_VERSIONS	4
-
 static metrics *sm;
 static metrics_series *sm_conn_total, *sm_refused[SMR_COUNT], *sm_auth[SMA_COUNT];
-static metrics_series *sm_tls_failed, *sm_tls[SMTPD_METRICS_TLS_VERSIONS];
-static const char *const sm_tls_names[SMTPD_METRICS_TLS_VERSIONS] = {
-	"TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1.0"
-};
-static metrics_series *sm_tls_other;
+static struct metrics_tls sm_tls;
 static metrics_series *sm_replies[REPLY_COUNT];	/* made on first use, by reply id */
 static metrics_series *sm_msgs, *sm_bytes, *sm_milter_rtt, *sm_milter[MC_CLOSE + 1];
 static unsigned sm_text_series;		/* series made for milters' own codes */
@@ -55,7 +49,6 @@ smtpd_metrics_init(uint64_t (*conn_fn)(void *), void *arg)
 		"action=\"continue\"", "action=\"reject\"", "action=\"tempfail\"",
 		"action=\"discard\"", "action=\"close\""
 	};
-	char label[64];
 	int i;
 
 	sm = metrics_new();
@@ -66,15 +59,9 @@ smtpd_metrics_init(uint64_t (*conn_fn)(void *), void *arg)
 	for (i = 0; i < SMR_COUNT; i++)
 		sm_refused[i] = metrics_counter(sm, "postern_smtpd_connections_refused_total",
 		    "Connections refused before the banner, by reason.", refusal[i]);
-	for (i = 0; i < SMTPD_METRICS_TLS_VERSIONS; i++) {
-		snprintf(label, sizeof(label), "version=\"%s\"", sm_tls_names[i]);
-		sm_tls[i] = metrics_counter(sm, "postern_smtpd_tls_sessions_total",
-		    "TLS handshakes completed (STARTTLS and implicit TLS), by version.", label);
-	}
-	sm_tls_other = metrics_counter(sm, "postern_smtpd_tls_sessions_total", "",
-	    "version=\"other\"");
-	sm_tls_failed = metrics_counter(sm, "postern_smtpd_tls_handshake_failures_total",
-	    "TLS handshakes that failed or timed out.", NULL);
+	metrics_tls_init(sm, &sm_tls, "postern_smtpd_tls_sessions_total",
+	    "TLS handshakes completed (STARTTLS and implicit TLS), by version.",
+	    "postern_smtpd_tls_handshake_failures_total", "TLS handshakes that failed or timed out.");
 	for (i = 0; i < SMA_COUNT; i++)
 		sm_auth[i] = metrics_counter(sm, "postern_smtpd_auth_total",
 		    "AUTH attempts checked, by result.", auth[i]);
@@ -135,21 +122,8 @@ smtpd_metrics_refused(enum smtpd_refusal why)
 void
 smtpd_metrics_tls(const char *version)
 {
-	int i;
-
-	if (sm == NULL)
-		return;
-	if (version == NULL) {
-		metrics_inc(sm_tls_failed);
-		return;
-	}
-	for (i = 0; i < SMTPD_METRICS_TLS_VERSIONS; i++) {
-		if (strcmp(version, sm_tls_names[i]) == 0) {
-			metrics_inc(sm_tls[i]);
-			return;
-		}
-	}
-	metrics_inc(sm_tls_other);
+	if (sm)
+		metrics_tls_count(&sm_tls, version);
 }
 
 void

@@ -255,3 +255,40 @@ metrics_render(const metrics *m, size_t *len)
 	*len = b.len;
 	return b.p;
 }
+
+static const char *const metrics_tls_names[METRICS_TLS_VERSIONS] = {
+	"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0"
+};
+
+void
+metrics_tls_init(metrics *m, struct metrics_tls *t, const char *name, const char *help,
+    const char *failed_name, const char *failed_help)
+{
+	char label[64];
+	int i;
+
+	for (i = 0; i < METRICS_TLS_VERSIONS; i++) {
+		snprintf(label, sizeof(label), "version=\"%s\"", metrics_tls_names[i]);
+		t->version[i] = metrics_counter(m, name, help, label);
+	}
+	t->other = metrics_counter(m, name, help, "version=\"other\"");
+	t->failed = metrics_counter(m, failed_name, failed_help, NULL);
+}
+
+void
+metrics_tls_count(struct metrics_tls *t, const char *version)
+{
+	int i;
+
+	if (version == NULL) {
+		metrics_inc(t->failed);
+		return;
+	}
+	for (i = 0; i < METRICS_TLS_VERSIONS; i++) {
+		if (strcmp(version, metrics_tls_names[i]) == 0) {
+			metrics_inc(t->version[i]);
+			return;
+		}
+	}
+	metrics_inc(t->other);
+}

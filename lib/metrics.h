@@ -42,6 +42,20 @@ void metrics_set(metrics_series *s, uint64_t v);
 void metrics_observe_us(metrics_series *h, uint64_t microseconds);
 uint64_t metrics_value(const metrics_series *s);
 
+/*
+ * TLS sessions by version (label version: TLSv1.3, TLSv1.2, TLSv1.1,
+ * TLSv1.0, other) and failed handshakes, as postern-smtpd and
+ * postern-relay count them. GnuTLS names the versions so.
+ */
+#define METRICS_TLS_VERSIONS 4
+struct metrics_tls {
+	metrics_series *version[METRICS_TLS_VERSIONS], *other, *failed;
+};
+void metrics_tls_init(metrics *m, struct metrics_tls *t, const char *name, const char *help,
+    const char *failed_name, const char *failed_help);
+/* A handshake done with version (as GnuTLS names it), or failed (NULL). */
+void metrics_tls_count(struct metrics_tls *t, const char *version);
+
 /* The whole exposition, NUL-terminated, malloc'ed; *len its length. */
 char *metrics_render(const metrics *m, size_t *len);
 

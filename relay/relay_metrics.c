@@ -5,16 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RM_TLS_VERSIONS	2
 #define RM_REPLY_CLASSES	4	/* 2xx .. 5xx */
 
 static metrics *rm;
 static metrics_series *rm_deliveries[RMR_COUNT], *rm_latency, *rm_dsn;
 static metrics_series *rm_messages[3], *rm_conn_ok, *rm_conn_failed;
-static metrics_series *rm_tls[RM_TLS_VERSIONS], *rm_tls_other, *rm_tls_failed;
+static struct metrics_tls rm_tls;
 static metrics_series *rm_replies[RM_REPLY_CLASSES];
 static const char *const rm_fates[3] = { "delivered", "failed", "deleted" };
-static const char *const rm_tls_names[RM_TLS_VERSIONS] = { "TLSv1.3", "TLSv1.2" };
 
 /*
  * Arrival to the next hop's 250: a healthy relay hands a message on in
@@ -57,14 +55,9 @@ relay_metrics_init(const struct relay_metrics_gauges *g)
 	    "Connections to the next hop established.", NULL);
 	rm_conn_failed = metrics_counter(rm, "postern_relay_connection_failures_total",
 	    "Connections to the next hop that failed (every address refused or timed out).", NULL);
-	for (i = 0; i < RM_TLS_VERSIONS; i++) {
-		snprintf(label, sizeof(label), "version=\"%s\"", rm_tls_names[i]);
-		rm_tls[i] = metrics_counter(rm, "postern_relay_tls_sessions_total",
-		    "TLS sessions with the next hop, by version.", label);
-	}
-	rm_tls_other = metrics_counter(rm, "postern_relay_tls_sessions_total", "", "version=\"other\"");
-	rm_tls_failed = metrics_counter(rm, "postern_relay_tls_failures_total",
-	    "TLS handshakes with the next hop that failed, or whose certificate was refused.", NULL);
+	metrics_tls_init(rm, &rm_tls, "postern_relay_tls_sessions_total",
+	    "TLS sessions with the next hop, by version.", "postern_relay_tls_failures_total",
+	    "TLS handshakes with the next hop that failed, or whose certificate was refused.");
 	for (i = 0; i < RM_REPLY_CLASSES; i++) {
 		snprintf(label, sizeof(label), "class=\"%dxx\"", i + 2);
 		rm_replies[i] = metrics_counter(rm, "postern_relay_replies_total",
@@ -124,21 +117,8 @@ relay_metrics_connection(int ok)
 void
 relay_metrics_tls(const char *version)
 {
-	int i;
-
-	if (rm == NULL)
-		return;
-	if (version == NULL) {
-		metrics_inc(rm_tls_failed);
-		return;
-	}
-	for (i = 0; i < RM_TLS_VERSIONS; i++) {
-		if (strcmp(version, rm_tls_names[i]) == 0) {
-			metrics_inc(rm_tls[i]);
-			return;
-		}
-	}
-	metrics_inc(rm_tls_other);
+	if (rm)
+		metrics_tls_count(&rm_tls, version);
 }
 
 void

@@ -18,7 +18,7 @@ import unittest
 import urllib.request
 
 import relay as R
-from test_smtpd_metrics import parse
+from test_smtpd_metrics import alert_rule_names, parse
 
 SENDER = "alice@example.com"
 
@@ -170,20 +170,9 @@ class Traffic(Base):
         self.assertEqual(documented, families(self.scrape()))
 
     def test_alert_rules_use_real_metrics(self):
-        import yaml
-        with open(os.path.join(R.harness.TOP_SRCDIR, "contrib", "prometheus",
-                               "postern.rules.yml")) as f:
-            rules = yaml.safe_load(f)
-        names = set()
-        for g in rules["groups"]:
-            for r in g["rules"]:
-                self.assertIn("alert", r)
-                self.assertIn("expr", r)
-                names |= set(re.findall(r"postern_relay_\w+", r["expr"]))
+        names = alert_rule_names("postern_relay_")
         self.assertTrue(names)
-        have = families(self.scrape())
-        for n in names:
-            self.assertIn(re.sub(r"_bucket$", "", n), have)
+        self.assertLessEqual(names, families(self.scrape()))
 
 
 class NoNextHop(Base):

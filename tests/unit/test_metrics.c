@@ -1,4 +1,4 @@
-/* test_metrics.c - lib/metrics.c: the exact text exposition, family grouping, histogram buckets. */
+/* test_metrics.c - lib/metrics.c: the exact text exposition, family grouping, histogram buckets, TLS versions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,12 +92,46 @@ test_large_output_grows(void **state)
 	metrics_free(m);
 }
 
+/* TLS sessions by version: GnuTLS's names, anything else as other, NULL as a failure. */
+static void
+test_tls_by_version(void **state)
+{
+	metrics *m = metrics_new();
+	struct metrics_tls t;
+	char *text;
+	size_t len;
+
+	(void)state;
+	metrics_tls_init(m, &t, "x_tls_total", "Sessions.", "x_tls_failures_total", "Failures.");
+	metrics_tls_count(&t, "TLSv1.3");
+	metrics_tls_count(&t, "TLSv1.3");
+	metrics_tls_count(&t, "TLSv1.0");
+	metrics_tls_count(&t, "SSL3.0");
+	metrics_tls_count(&t, "TLSv1.3x");
+	metrics_tls_count(&t, NULL);
+	text = metrics_render(m, &len);
+	assert_string_equal(text,
+	    "# HELP x_tls_total Sessions.\n"
+	    "# TYPE x_tls_total counter\n"
+	    "x_tls_total{version=\"TLSv1.3\"} 2\n"
+	    "x_tls_total{version=\"TLSv1.2\"} 0\n"
+	    "x_tls_total{version=\"TLSv1.1\"} 0\n"
+	    "x_tls_total{version=\"TLSv1.0\"} 1\n"
+	    "x_tls_total{version=\"other\"} 2\n"
+	    "# HELP x_tls_failures_total Failures.\n"
+	    "# TYPE x_tls_failures_total counter\n"
+	    "x_tls_failures_total 1\n");
+	free(text);
+	metrics_free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exposition),
 		cmocka_unit_test(test_large_output_grows),
+		cmocka_unit_test(test_tls_by_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
