@@ -474,7 +474,7 @@ pm_poke_listener(const char *listen, const struct pm_activated *act)
 
 /* SIGHUP: new config, accounts and modules; on any error the old ones keep serving. */
 static void
-pm_reload_config(const char *path, int missing_ok)
+pm_reload_config(const char *path, int missing_ok, int activated)
 {
 	char err[CONFIG_ERR_MAX];
 	const postern_config *old = pm_config();
@@ -484,12 +484,13 @@ pm_reload_config(const char *path, int missing_ok)
 		log_warnx("reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	if (strcmp(cfg->milter_listen, old->milter_listen) != 0 ||
-	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0 ||
+	/* Under socket activation the socket settings are systemd's: nothing to take later. */
+	if ((!activated && (strcmp(cfg->milter_listen, old->milter_listen) != 0 ||
 	    cfg->milter_socket_mode != old->milter_socket_mode ||
-	    strcmp(cfg->milter_socket_group, old->milter_socket_group) != 0)
-		log_warnx("reload: milter_listen, milter_user, milter_socket_mode, milter_socket_group "
-		    "and log take effect at the next start");
+	    strcmp(cfg->milter_socket_group, old->milter_socket_group) != 0)) ||
+	    strcmp(cfg->milter_user, old->milter_user) != 0 || strcmp(cfg->log, old->log) != 0)
+		log_warnx("reload: %smilter_user and log take effect at the next start",
+		    activated ? "" : "milter_listen, milter_socket_mode, milter_socket_group, ");
 	if (pm_reload(cfg, err, sizeof(err)) != 0) {
 		config_free(cfg);
 		log_warnx("reload failed, keeping the running configuration: %s", err);
@@ -671,7 +672,7 @@ main(int argc, char **argv)
 			pm_die("signal pipe: %s", n < 0 ? strerror(errno) : "closed");
 		if (what == 'H' && !stopping) {
 			sdnotify_reloading();
-			pm_reload_config(path, missing_ok);
+			pm_reload_config(path, missing_ok, activated);
 			pm_status_text(activated ? act.where : pm_config()->milter_listen, err, sizeof(err));
 			sdnotify_ready(err);
 		} else if (what == 'T' && !stopping) {

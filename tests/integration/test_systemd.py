@@ -277,6 +277,15 @@ class MilterSocketActivation(h.SmtpdTestCase):
                     c.cmd("QUIT")
                 self.assertEqual(d.stop(), 0)
             self.assertIn("Empty sender not allowed", m.log())
+            # SIGHUP with another milter_listen: the socket is systemd's, nothing to take
+            # at the next start, so no warning says there is; still served where it was.
+            m.write_config(milter_listen="inet:127.0.0.1:%d" % h.free_port())
+            p.send_signal(signal.SIGHUP)
+            n.expect("RELOADING")
+            msg = n.expect("READY", 30)
+            self.assertEqual(msg.get("STATUS"), "listening on %s, 0 SMTP session(s)" % where)
+            self.assertIn("reloaded", m.log())
+            self.assertNotIn("take effect at the next start", m.log())
             # SIGTERM: libmilter's accept loop is woken through the activated socket (the
             # poke), not left to its 5 s poll timeout.
             t0 = time.monotonic()
