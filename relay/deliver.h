@@ -45,11 +45,12 @@ void relay_hop_deliver(relay_hop *h, struct relay_job *job, relay_done_fn done, 
 /* Connections open or in use, and jobs waiting (for logs and metrics). */
 unsigned relay_hop_active(const relay_hop *h);
 /*
- * A new hop took over (SIGHUP): h gets no more jobs. What it holds, running
- * or waiting, goes on to its end; its connections are closed (QUIT) as they
- * fall idle. Free it once relay_hop_active() says 0.
+ * A new hop, to, took over (SIGHUP): h gets no more jobs. The jobs waiting
+ * in h for a connection move to to; those running on h end there, and its
+ * connections are closed (QUIT) as they fall idle. Free h once
+ * relay_hop_active() says 0.
  */
-void relay_hop_retire(relay_hop *h);
+void relay_hop_retire(relay_hop *h, relay_hop *to);
 /* Close idle connections with QUIT; in-flight jobs are ended as DEFERRED ("shutting down") and their done() runs. */
 void relay_hop_free(relay_hop *h);
 

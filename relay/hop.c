@@ -127,11 +127,16 @@ hop_dispatch(relay_hop *h)
 }
 
 void
-relay_hop_retire(relay_hop *h)
+relay_hop_retire(relay_hop *h, relay_hop *to)
 {
 	struct hop_conn *c, *next;
 
 	h->retiring = 1;
+	/* Not started yet: they go where the operator now sends mail (the old host may be dead). */
+	TAILQ_CONCAT(&to->waiting, &h->waiting, link);
+	to->nwaiting += h->nwaiting;
+	h->nwaiting = 0;
+	hop_dispatch(to);
 	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
 		if (c->state == CS_IDLE && c->w == NULL)

@@ -365,8 +365,9 @@ relay_reload(void)
 	} else {
 		hops_old = xrealloc(hops_old, (nhops_old + 1) * sizeof(*hops_old));
 		hops_old[nhops_old++] = hop_cur;
-		relay_hop_retire(hop_cur);
+		relay_hop_retire(hop_cur, h);
 		hop_cur = h;
+		queue_set_config(q, cfg);
 		queue_set_hop(q, h);
 		log_info("next hop %s, concurrency %u; deliveries in flight end on the previous one",
 		    cfg->relay_host, cfg->relay_concurrency);

@@ -606,13 +606,14 @@ void
 queue_set_config(queue *q, const postern_config *cfg)
 {
 	q->cfg = cfg;
+	q->limit = cfg->relay_concurrency * QUEUE_INFLIGHT_PER_CONN;
 }
 
 void
 queue_set_hop(queue *q, relay_hop *hop)
 {
 	q->hop = hop;
-	queue_dispatch(q);	/* a larger relay_concurrency may let more go now */
+	queue_dispatch(q);	/* a larger relay_concurrency (queue_set_config) lets more go now */
 }
 
 void

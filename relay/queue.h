@@ -27,9 +27,10 @@ queue *queue_open(struct event_base *base, const postern_config *cfg, relay_hop 
     char *err, size_t errlen);
 /* Scan new/, state/ and ctl/, start watching new/ and ctl/, deliver. */
 int queue_start(queue *q, char *err, size_t errlen);
-/* SIGHUP: the timing and bounce settings of cfg apply from now on (cfg must outlive the queue). */
+/* SIGHUP: the timing, bounce and concurrency settings of cfg apply from now on (cfg must outlive the queue). */
 void queue_set_config(queue *q, const postern_config *cfg);
-/* SIGHUP built a new next hop: the next deliveries go to it (the old one is the caller's). */
+/* SIGHUP built a new next hop: the next deliveries go to it (the old one is the caller's);
+ * after queue_set_config() of the config it was built from. */
 void queue_set_hop(queue *q, relay_hop *hop);
 /* SIGTERM: start nothing new; done() runs (once) when nothing is in flight. */
 void queue_drain(queue *q, void (*done)(void *arg), void *arg);

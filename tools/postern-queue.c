@@ -370,13 +370,17 @@ pq_list(void)
 /*
  * A message the relay could not read was moved to corrupt/ and never
  * delivered: no journal tells of it, so read the file again with the
- * relay's own parser to say why. 0 when id is there (reported), else -1.
+ * relay's parser to say why. In JSON it is a failed message (the
+ * contract's states) marked corrupt, with the fields every message has:
+ * arrival is the file's time, sender and recipients are unknown.
+ * 0 when id is there (reported), else -1.
  */
 static int
 pq_show_corrupt(const char *id)
 {
 	struct spool_read_env env;
-	char why[SPOOL_READ_ERR_MAX], path[4096];
+	char why[SPOOL_READ_ERR_MAX], path[4096], t[64];
+	struct stat st;
 	int dfd, fd;
 
 	if (!ctl_id_ok(id) || (dfd = pq_opendir("corrupt")) < 0)
@@ -385,24 +389,29 @@ pq_show_corrupt(const char *id)
 	close(dfd);
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) != 0)
+		memset(&st, 0, sizeof(st));
 	if (spool_read_fd(fd, &env, why, sizeof(why)) == 0) {
 		/* It reads now (repaired by hand?): whatever was wrong is not in the file. */
 		spool_read_free(&env);
 		snprintf(why, sizeof(why), "unreadable when the relay took it; see its log");
 	}
 	close(fd);
+	snprintf(path, sizeof(path), "%s/corrupt/%s", spool_dir, id);
 	if (json) {
+		pq_time((uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000,
+		    t, sizeof(t));
 		printf("{\"id\":");
 		pq_json_str(id);
-		printf(",\"state\":\"corrupt\",\"queued\":false,\"reason\":");
+		printf(",\"state\":\"failed\",\"corrupt\":true,\"reason\":");
 		pq_json_str(why);
 		printf(",\"file\":");
-		snprintf(path, sizeof(path), "%s/corrupt/%s", spool_dir, id);
 		pq_json_str(path);
-		printf("}\n");
+		printf(",\"sender\":\"\",\"arrival\":\"%s\",\"size\":%llu,\"attempts\":0,"
+		    "\"queued\":false,\"next_attempt\":null,\"last_reply\":\"\",\"recipients\":[]}\n",
+		    t, (unsigned long long)st.st_size);
 	} else {
-		printf("%s corrupt (%s): set aside in %s/corrupt/%s, never delivered\n", id, why,
-		    spool_dir, id);
+		printf("%s corrupt (%s): set aside in %s, never delivered\n", id, why, path);
 	}
 	return 0;
 }

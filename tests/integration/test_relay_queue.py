@@ -353,10 +353,14 @@ class Corrupt(Base):
         self.assertEqual(out, "%s corrupt (truncated header block): set aside in %s/corrupt/%s, "
                               "never delivered\n" % (bad["truncated"], r.spool, bad["truncated"]))
         rc, out, _ = r.queue("show", bad["size"], "--json")
-        self.assertEqual(json.loads(out), {
-            "id": bad["size"], "state": "corrupt", "queued": False,
+        got = json.loads(out)
+        path = "%s/corrupt/%s" % (r.spool, bad["size"])
+        self.assertRegex(got.pop("arrival"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(got, {
+            "id": bad["size"], "state": "failed", "corrupt": True,
             "reason": "size %d but %d message bytes" % (len(body) + 5, len(body)),
-            "file": "%s/corrupt/%s" % (r.spool, bad["size"])})
+            "file": path, "sender": "", "size": os.path.getsize(path), "attempts": 0,
+            "queued": False, "next_attempt": None, "last_reply": "", "recipients": []})
         rc, _, err = r.queue("status", R.uuid7(), check=False)
         self.assertEqual(rc, 1)
         self.assertIn("no such message", err)
@@ -429,33 +433,47 @@ class Daemon(Base):
 
     def test_sighup_moves_to_a_new_next_hop(self):
         from relay_hop import ScriptedHop
-        # The old hop sits on its reply to the end of data while the SIGHUP comes.
-        with ScriptedHop(data_delay=6 * R.SLOW) as old, ScriptedHop() as new:
-            r = self.relay(old)
+        from test_relay_metrics import scrape
+        # One connection: the old hop sits on its reply to the first message's end of data
+        # while the second waits in it for a connection; then the SIGHUP comes.
+        with ScriptedHop(data_delay=6 * R.SLOW) as old, \
+                ScriptedHop(data_delay=2 * R.SLOW) as new:
+            mport = R.harness.free_port()
+            r = self.relay(old, relay_concurrency="1",
+                           relay_metrics_listen="127.0.0.1:%d" % mport)
             first = r.put("alice@example.com", ["bob@example.org"])
+            second = r.put("alice@example.com", ["dave@example.org"])
             deadline = time.time() + 20 * R.SLOW
-            while not old.messages() and time.time() < deadline:
+            while time.time() < deadline and not (
+                    old.messages() and
+                    scrape(mport)[("postern_relay_deliveries_in_flight", "")] == 2):
                 time.sleep(0.05)
             self.assertEqual(len(old.messages()), 1, "never reached the old hop")
+            self.assertEqual(scrape(mport)[("postern_relay_deliveries_in_flight", "")], 2)
             with open(r.conf_path, "a") as f:
-                f.write("relay_host = [127.0.0.1]:%d\n" % new.port)
+                f.write("relay_host = [127.0.0.1]:%d\nrelay_concurrency = 4\n" % new.port)
             r.proc.send_signal(signal.SIGHUP)
             r.wait_log("next hop [127.0.0.1]:%d, concurrency 4; deliveries in flight end on "
                        "the previous one" % new.port)
-            second = r.put("alice@example.com", ["carol@example.org"])
-            r.wait_state(second, "delivered", timeout=20)
+            # The one waiting for a connection goes to the new hop, not to the old one.
+            r.wait_state(second, "delivered", timeout=30)
+            self.assertIn("RCPT TO:<dave@example.org>", new.commands())
             # The delivery in flight was not cut: it ends on the old hop, once, delivered.
             r.wait_state(first, "delivered", timeout=30)
             self.assertEqual(len(old.messages()), 1)
-            self.assertEqual(len(new.messages()), 1)
-            self.assertIn("RCPT TO:<carol@example.org>", new.commands())
-            self.assertNotIn("RCPT TO:<carol@example.org>", old.commands())
+            self.assertNotIn("RCPT TO:<dave@example.org>", old.commands())
             self.assertNotIn("deferred", r.queue("status", first)[1])
             # The old hop's connection is closed once its delivery ended, not kept idle.
             deadline = time.time() + 10 * R.SLOW
             while "QUIT" not in old.commands() and time.time() < deadline:
                 time.sleep(0.05)
             self.assertIn("QUIT", old.commands())
+            # The new relay_concurrency holds for the queue too: 8 messages, 4 at once.
+            more = [r.put("alice@example.com", ["m%d@example.org" % i]) for i in range(8)]
+            for mid in more:
+                r.wait_state(mid, "delivered", timeout=60)
+            self.assertGreaterEqual(new.max_parallel, 3)
+            self.assertLessEqual(new.max_parallel, 4)
             self.assertEqual(r.stop(), 0)
 
     def test_sighup_with_a_bad_next_hop_keeps_the_running_one(self):
