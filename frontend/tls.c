@@ -10,6 +10,7 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
+#include "tls_version.h"
 #include "xalloc.h"
 
 /*
@@ -406,24 +407,12 @@ tls_conn_bye(tls_conn *c)
 	(void)gnutls_bye(c->s, GNUTLS_SHUT_WR);
 }
 
-/* Postfix spells versions "TLSv1.3"; GnuTLS says "TLS1.3". */
 const char *
 tls_conn_version(tls_conn *c)
 {
-	gnutls_protocol_t v;
-	const char *name;
-
 	if (!c->done)
 		return "";
-	switch ((v = gnutls_protocol_get_version(c->s))) {
-	case GNUTLS_TLS1_3:
-		return "TLSv1.3";
-	case GNUTLS_TLS1_2:
-		return "TLSv1.2";
-	default:
-		name = gnutls_protocol_get_name(v);
-		return name != NULL ? name : "unknown";
-	}
+	return tls_version_name(gnutls_protocol_get_version(c->s));
 }
 
 /* IANA names: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" (GnuTLS >= 3.7.3). */

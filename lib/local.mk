@@ -12,7 +12,7 @@ lib_libpostern_a_SOURCES = \
 	lib/endpoint.c lib/endpoint.h \
 	lib/usage.c lib/usage.h \
 	lib/sdnotify.c lib/sdnotify.h \
-	lib/metrics.c lib/metrics.h \
+	lib/metrics.c lib/metrics.h lib/tls_version.h \
 	lib/strbuf.c lib/strbuf.h \
 	lib/metrics_http.c lib/metrics_http.h
 lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS) $(LIBSYSTEMD_CFLAGS) \

@@ -45,7 +45,7 @@ uint64_t metrics_value(const metrics_series *s);
 /*
  * TLS sessions by version (label version: TLSv1.3, TLSv1.2, TLSv1.1,
  * TLSv1.0, other) and failed handshakes, as postern-smtpd and
- * postern-relay count them. GnuTLS names the versions so.
+ * postern-relay count them (names from tls_version.h).
  */
 #define METRICS_TLS_VERSIONS 4
 struct metrics_tls {

@@ -2,6 +2,7 @@
 #include "client_tls.h"
 #include "hop_addr.h"
 #include "log.h"
+#include "tls_version.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -209,13 +210,5 @@ client_tls_describe(client_tls_conn *c, char *out, size_t outsize)
 const char *
 client_tls_version(client_tls_conn *c)
 {
-	gnutls_protocol_t v = gnutls_protocol_get_version(c->s);
-	const char *name;
-
-	if (v == GNUTLS_TLS1_3)
-		return "TLSv1.3";
-	if (v == GNUTLS_TLS1_2)
-		return "TLSv1.2";
-	name = gnutls_protocol_get_name(v);
-	return name != NULL ? name : "unknown";
+	return tls_version_name(gnutls_protocol_get_version(c->s));
 }

@@ -10,6 +10,7 @@
 
 #include "metrics.h"
 #include "relay_metrics.h"
+#include "tls_version.h"
 
 static uint64_t g_queued = 7, g_inflight = 2, g_oldest = 42;
 
@@ -96,7 +97,7 @@ test_series(void **state)
 	relay_metrics_connection(0);
 	relay_metrics_tls("TLSv1.3");
 	relay_metrics_tls("TLSv1.2");
-	relay_metrics_tls("TLS1.1");
+	relay_metrics_tls("SSL3.0");	/* not a name of the table: other */
 	relay_metrics_tls(NULL);
 	relay_metrics_reply(220);
 	relay_metrics_reply(354);
@@ -142,12 +143,25 @@ test_series(void **state)
 	assert_null(relay_metrics_get());
 }
 
+/* The names the TLS code gives the metrics: GnuTLS's older ones ("TLS1.1") are mapped. */
+static void
+test_tls_version_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tls_version_name(GNUTLS_TLS1_3), "TLSv1.3");
+	assert_string_equal(tls_version_name(GNUTLS_TLS1_2), "TLSv1.2");
+	assert_string_equal(tls_version_name(GNUTLS_TLS1_1), "TLSv1.1");
+	assert_string_equal(tls_version_name(GNUTLS_TLS1_0), "TLSv1.0");
+	assert_string_equal(tls_version_name(GNUTLS_SSL3), "SSL3.0");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_before_init_nothing),
 		cmocka_unit_test(test_series),
+		cmocka_unit_test(test_tls_version_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
