@@ -10,10 +10,11 @@
  * anything: postern-smtpd stayed 80 % above its resting size after 5,000
  * connections (bench/README.md, memory). Made here, at start, they are
  * packed together below everything the sessions allocate: about 50 bytes
- * per descriptor number (100 KiB for the default 1,000 connections with
- * one milter).
+ * per descriptor number (150 KiB for the default 1,000 connections with
+ * one milter). Numbers past the budget still work; their entries are
+ * only made as they come.
  *
- * A descriptor number is borrowed by dup2() of a pipe onto it, watched
+ * A descriptor number is borrowed by dup3() of a pipe onto it, watched
  * once and closed. Should libevent ever stop keeping the entries, this
  * costs a few system calls per number at start and nothing else.
  */
@@ -38,6 +39,8 @@ fdslots_reserve(struct event_base *base, unsigned nfds)
 	unsigned made = 0;
 	int pfd[2], fd;
 
+	if (nfds > FDSLOTS_MAX)
+		nfds = FDSLOTS_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < nfds)
 		nfds = (unsigned)rl.rlim_cur;

@@ -8,6 +8,9 @@
 
 struct event_base;
 
+/* At most this many (about 3 MiB of entries, a fraction of a second at start). */
+#define FDSLOTS_MAX	65536
+
 /*
  * Make base's entries for the descriptor numbers below nfds (capped at
  * RLIMIT_NOFILE) that are free now. Call once, right after the base is

@@ -87,6 +87,20 @@ smtpd_apply_config(struct smtpd *d, postern_config *cfg, size_t naccounts)
 	d->normalize_bare = strcmp(cfg->smtpd_bare_newline, "normalize") == 0;
 }
 
+/*
+ * The descriptor numbers the sessions may use (fdslots.c makes libevent's
+ * entries for them at start): per session its client, a socket per milter
+ * and its spool file, plus the spool's pool and some for the listeners,
+ * logs and the metrics endpoint. Unlimited connections: FDSLOTS_MAX.
+ */
+static unsigned
+smtpd_fd_budget(const postern_config *cfg, size_t nmilters)
+{
+	uint64_t n = (uint64_t)cfg->smtpd_max_connections * (2 + nmilters) + SPOOL_POOL_MAX + 64;
+
+	return cfg->smtpd_max_connections == 0 || n > FDSLOTS_MAX ? FDSLOTS_MAX : (unsigned)n;
+}
+
 /* Thousands of sessions need thousands of descriptors: take what the hard limit allows. */
 static void
 smtpd_raise_nofile(void)
@@ -658,9 +672,8 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	if ((d->base = event_base_new()) == NULL)
 		log_fatalx("cannot create the event loop");
-	/* Before any thread: a client and a socket per milter for each session, and some more. */
 	log_debug("fdslots: %u descriptor entries made ahead", fdslots_reserve(d->base,
-	    cfg->smtpd_max_connections * (1 + (unsigned)mc_list_count(d->milters)) + 64));
+	    smtpd_fd_budget(cfg, mc_list_count(d->milters))));
 	smtpd_apply_config(d, cfg, accounts_count(acc));
 	if ((d->spool = spool_open(d->base, cfg->smtpd_spool_dir, err, sizeof(err))) == NULL)
 		log_fatalx("%s", err);

@@ -11,6 +11,9 @@
 #ifndef POSTERN_SPOOL_H
 #define POSTERN_SPOOL_H
 
+/* Files created ahead by the commit worker: descriptors the spool holds at rest. */
+#define SPOOL_POOL_MAX	64
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>

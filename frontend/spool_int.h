@@ -16,7 +16,6 @@
 #define SPOOL_WBUF	16384	/* write buffer while a message streams in */
 #define SPOOL_HDR_MAX	(64 * 1024 + 1024 * 600)	/* worst case: many long recipients */
 #define SPOOL_SIZE_DIGITS 20
-#define SPOOL_POOL_MAX	64	/* files created ahead by the worker */
 #define SPOOL_POOL_LOW	32	/* refill below this */
 #define SPOOL_NAME_MAX	32
 /*
