@@ -503,8 +503,8 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	/* Not connected in time: unreachable. Connected but silent, negotiating or not: slow. */
 	conn_fail(c, c->st == C_CONNECTING ? MC_FAIL_CONNECT : MC_FAIL_TIMEOUT,
-	    c->st == C_CONNECTING || c->st == C_NEGOTIATING ? "connect timed out" :
-	    "timed out waiting for a reply");
+	    c->st == C_CONNECTING ? "connect timed out" : c->st == C_NEGOTIATING ?
+	    "timed out waiting for the option negotiation" : "timed out waiting for a reply");
 }
 
 /* An error: a session hears of it (and closes c); otherwise c just goes. */
