@@ -259,13 +259,17 @@ server_conn_closed(server *srv, const struct sockaddr_storage *peer)
 	}
 }
 
-/* Over a limit: the 421 line (plain listeners only), then close. */
+/* Over a limit: counted by reason, logged, the 421 line (plain listeners only), then close. */
 static void
-server_refuse(struct listener *l, int fd, int id, const char *addr)
+server_refuse(struct listener *l, int fd, int id, enum smtpd_refusal why,
+    const struct sockaddr_storage *client)
 {
-	char line[256];
+	char line[256], addr[64];
+	unsigned port;
 	size_t n;
 
+	smtpd_metrics_refused(why);
+	session_format_addr(client, addr, sizeof(addr), &port);
 	log_info("refused client=%s: %s", addr, reply_get(id)->text);
 	if (!l->tls) {
 		smtpd_metrics_reply_id(id);
@@ -311,13 +315,8 @@ server_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
 	pp = server_ip_slot(srv, key);
 	if (*pp && d->cfg->smtpd_max_connections_per_ip &&
 	    (*pp)->n >= d->cfg->smtpd_max_connections_per_ip) {
-		char addr[64];
-		unsigned port;
-
-		session_format_addr(client, addr, sizeof(addr), &port);
 		srv->nconn--;
-		smtpd_metrics_refused(SMR_PER_IP);
-		server_refuse(l, fd, R_CLIENT_CONN_LIMIT, addr);
+		server_refuse(l, fd, R_CLIENT_CONN_LIMIT, SMR_PER_IP, client);
 		return;
 	}
 	if (*pp == NULL) {
@@ -345,13 +344,8 @@ server_on_proxied(void *arg, int fd, enum proxy_wait_status st,
 		return;
 	}
 	if (srv->d->shutting_down) {
-		char addr[64];
-		unsigned port;
-
-		session_format_addr(client, addr, sizeof(addr), &port);
 		srv->nconn--;
-		smtpd_metrics_refused(SMR_SHUTDOWN);
-		server_refuse(l, fd, R_SHUTDOWN, addr);
+		server_refuse(l, fd, R_SHUTDOWN, SMR_SHUTDOWN, client);
 		return;
 	}
 	server_admit(l, fd, client, peer);
@@ -396,14 +390,13 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
 #endif
-		session_format_addr(&ss, addr, sizeof(addr), &port);
 		if (d->shutting_down) {
-			smtpd_metrics_refused(SMR_SHUTDOWN);
-			server_refuse(l, fd, R_SHUTDOWN, addr);
+			server_refuse(l, fd, R_SHUTDOWN, SMR_SHUTDOWN, &ss);
 			continue;
 		}
 		if (d->proxy != NULL && !proxy_nets_match(d->proxy, &ss)) {
 			/* Not one of our proxies: nothing it says can be trusted, not even a banner. */
+			session_format_addr(&ss, addr, sizeof(addr), &port);
 			log_info("proxy=%s:%u dropped, no banner: not in smtpd_proxy_protocol",
 			    addr, port);
 			smtpd_metrics_refused(SMR_PROXY);
@@ -411,8 +404,7 @@ server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		if (d->cfg->smtpd_max_connections && srv->nconn >= d->cfg->smtpd_max_connections) {
-			smtpd_metrics_refused(SMR_MAX_CONNECTIONS);
-			server_refuse(l, fd, R_TOO_MANY_CONN, addr);
+			server_refuse(l, fd, R_TOO_MANY_CONN, SMR_MAX_CONNECTIONS, &ss);
 			continue;
 		}
 		srv->nconn++;
