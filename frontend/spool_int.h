@@ -84,8 +84,6 @@ struct spool {
 	uint64_t nbatches, ncommits, busy_us, nsyncs, ncovered;
 };
 
-/* Monotonic milliseconds (the pool's retry times). */
-uint64_t spool_mono_ms(void);
 /* Worker: top the pool up to SPOOL_POOL_MAX, backing off when creates fail. */
 void spool_pool_fill(spool *sp);
 /* Loop: a file from the pool, or one made now when it is empty; -1 when none can be made. */

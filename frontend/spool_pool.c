@@ -10,6 +10,7 @@
 #endif
 #include "spool_int.h"
 #include "log.h"
+#include "smtpd.h"		/* smtpd_mono_ms */
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -17,23 +18,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-uint64_t
-spool_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Count a failed create; log it unless one was logged within SPOOL_WARN_EVERY_MS. */
 static void
 spool_create_failed(spool *sp, int err)
 {
-	uint64_t now = spool_mono_ms();
+	uint64_t now = smtpd_mono_ms();
 	unsigned long held = 0;
 	int say;
 
@@ -119,7 +110,7 @@ spool_pool_fill(spool *sp)
 			sp->fill_backoff_ms = sp->fill_backoff_ms == 0 ? SPOOL_RETRY_MIN_MS :
 			    sp->fill_backoff_ms >= SPOOL_RETRY_MAX_MS / 2 ? SPOOL_RETRY_MAX_MS :
 			    sp->fill_backoff_ms * 2;
-			sp->fill_retry_ms = spool_mono_ms() + sp->fill_backoff_ms;
+			sp->fill_retry_ms = smtpd_mono_ms() + sp->fill_backoff_ms;
 			pthread_mutex_unlock(&sp->mu);
 			return;
 		}
