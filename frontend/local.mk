@@ -4,7 +4,7 @@
 # the very objects the daemon runs.
 noinst_LIBRARIES += frontend/libsmtpd.a
 frontend_libsmtpd_a_SOURCES = \
-	frontend/smtpd.h frontend/smtpd_clock.c \
+	frontend/smtpd.h \
 	frontend/server.c frontend/server.h \
 	frontend/session.c frontend/session.h frontend/session_int.h \
 	frontend/session_msg.c frontend/session_deadline.c \

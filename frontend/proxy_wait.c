@@ -78,7 +78,7 @@ proxy_wait_fail(struct proxy_wait *w, const char *why)
 static void
 proxy_wait_arm(struct proxy_wait *w)
 {
-	uint64_t now = smtpd_mono_ms(), left = w->deadline_ms > now ? w->deadline_ms - now : 0;
+	uint64_t now = clock_ms_mono(), left = w->deadline_ms > now ? w->deadline_ms - now : 0;
 	struct timeval tv;
 
 	tv.tv_sec = (time_t)(left / 1000);
@@ -163,7 +163,7 @@ proxy_wait_start(struct event_base *base, int fd, const struct sockaddr_storage 
 	w->peer = *peer;
 	w->done = done;
 	w->arg = arg;
-	w->deadline_ms = smtpd_mono_ms() + (uint64_t)timeout_s * 1000;
+	w->deadline_ms = clock_ms_mono() + (uint64_t)timeout_s * 1000;
 	proxy_init(&w->parser);
 	w->ev = event_new(base, fd, EV_READ, proxy_wait_on_event, w);
 	w->next = proxy_wait_list;

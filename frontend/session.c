@@ -201,7 +201,7 @@ session_auth_done(struct session *s, int outcome)
 {
 	if (s->attempt == NULL)
 		return;
-	auth_backoff_done(s->d->backoff, s->attempt, outcome, smtpd_mono_ms());
+	auth_backoff_done(s->d->backoff, s->attempt, outcome, clock_ms_mono());
 	explicit_bzero(s->attempt, sizeof(*s->attempt));
 	free(s->attempt);
 	s->attempt = NULL;
@@ -285,7 +285,7 @@ session_auth_submit(struct session *s)
 	s->busy = 1;
 	s->attempt = xmalloc(sizeof(*s->attempt));
 	auth_attempt_init(s->attempt, s->addr, s->cs.creds->user);
-	if (auth_backoff_admit(s->d->backoff, s->attempt, smtpd_mono_ms()) != 0) {
+	if (auth_backoff_admit(s->d->backoff, s->attempt, clock_ms_mono()) != 0) {
 		/* Too many attempts pending for this address, network or account: no check at all. */
 		log_info("sess=%s auth refused user=%s client=%s: too many attempts pending",
 		    s->cs.log_id, user, s->addr);
@@ -573,7 +573,7 @@ session_free(struct session *s)
 		event_free(s->deadline_ev);
 	event_free(s->ev);
 	log_info("sess=%s disconnect client=%s messages=%u seconds=%llu", s->cs.log_id, s->addr,
-	    s->nmsgs, (unsigned long long)((smtpd_mono_ms() - s->started_ms) / 1000));
+	    s->nmsgs, (unsigned long long)((clock_ms_mono() - s->started_ms) / 1000));
 	io_close(&s->io);
 	cmd_session_free(&s->cs);
 	free(s->carry);
@@ -727,7 +727,7 @@ session_new(struct smtpd *d, int fd, const struct sockaddr_storage *peer,
 	s->peer = *peer;
 	session_format_addr(peer, s->addr, sizeof(s->addr), &s->port);
 	s->implicit_tls = implicit_tls;
-	s->started_ms = smtpd_mono_ms();
+	s->started_ms = clock_ms_mono();
 	s->ev = event_new(d->base, fd, 0, session_on_event, s);
 	s->ev_flags = -1;
 	s->next = session_list;

@@ -49,7 +49,7 @@ session_client_timeout(const struct session *s)
 void
 session_deadline_reset(struct session *s)
 {
-	s->deadline_ms = smtpd_mono_ms() + 1000ULL * session_client_timeout(s);
+	s->deadline_ms = clock_ms_mono() + 1000ULL * session_client_timeout(s);
 	s->paused_ms = 0;
 }
 
@@ -61,7 +61,7 @@ session_deadline_credit(struct session *s, size_t n)
 
 	if (rate == 0 || !(s->cs.state == SS_DATA || s->bdat_active))
 		return;
-	cap = smtpd_mono_ms() + 1000ULL * session_client_timeout(s);
+	cap = clock_ms_mono() + 1000ULL * session_client_timeout(s);
 	s->deadline_ms += (uint64_t)n * 1000 / rate;
 	if (s->deadline_ms > cap)
 		s->deadline_ms = cap;
@@ -75,7 +75,7 @@ session_on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->deadline_armed_ms = 0;
-	if (!s->busy && s->deadline_ms != 0 && smtpd_mono_ms() >= s->deadline_ms)
+	if (!s->busy && s->deadline_ms != 0 && clock_ms_mono() >= s->deadline_ms)
 		session_timeout(s);
 	session_update(s);
 }
@@ -88,7 +88,7 @@ session_on_deadline(evutil_socket_t fd, short what, void *arg)
 void
 session_deadline_update(struct session *s)
 {
-	uint64_t now = smtpd_mono_ms();
+	uint64_t now = clock_ms_mono();
 	struct timeval tv;
 
 	if (s->busy) {
@@ -141,7 +141,7 @@ session_stress_check(struct smtpd *d, unsigned nsessions)
 void
 session_deadline_cut(struct session *s)
 {
-	uint64_t cap = smtpd_mono_ms() + 1000ULL * s->d->cfg->smtpd_stress_timeout;
+	uint64_t cap = clock_ms_mono() + 1000ULL * s->d->cfg->smtpd_stress_timeout;
 
 	if (s->deadline_ms > cap) {
 		s->deadline_ms = cap;

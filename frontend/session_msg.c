@@ -107,7 +107,7 @@ session_spool_open(struct session *s)
 
 	if (s->mcs == NULL)
 		uuid_v7(s->msg_id);
-	s->arrival_ms = smtpd_now_ms();
+	s->arrival_ms = clock_ms_wall();
 	s->msg_open = 1;
 	session_envelope(s, &env);
 	s->sf = spool_file_new(s->d->spool, &env);

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "clock_ms.h"
 #include "commands.h"
 
 struct event_base;
@@ -38,9 +39,5 @@ struct smtpd {
 	int shutting_down;
 	uint64_t sessions_total;	/* for session ids */
 };
-
-/* smtpd_clock.c: milliseconds of the real-time clock (arrival times) and a monotonic one (backoff). */
-uint64_t smtpd_now_ms(void);
-uint64_t smtpd_mono_ms(void);
 
 #endif

@@ -21,7 +21,7 @@
 #endif
 #include "spool_int.h"
 #include "log.h"
-#include "smtpd.h"		/* smtpd_mono_ms */
+#include "clock_ms.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -210,7 +210,7 @@ spool_worker(void *arg)
 				pthread_cond_wait(&sp->cv, &sp->mu);
 				continue;
 			}
-			if ((now = smtpd_mono_ms()) >= sp->fill_retry_ms)
+			if ((now = clock_ms_mono()) >= sp->fill_retry_ms)
 				break;		/* refill now */
 			/* A refill failed: wait for work or for the retry time (cv runs on CLOCK_MONOTONIC). */
 			until.tv_sec = (time_t)(sp->fill_retry_ms / 1000);

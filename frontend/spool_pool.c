@@ -10,7 +10,7 @@
 #endif
 #include "spool_int.h"
 #include "log.h"
-#include "smtpd.h"		/* smtpd_mono_ms */
+#include "clock_ms.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -24,7 +24,7 @@
 static void
 spool_create_failed(spool *sp, int err)
 {
-	uint64_t now = smtpd_mono_ms();
+	uint64_t now = clock_ms_mono();
 	unsigned long held = 0;
 	int say;
 
@@ -110,7 +110,7 @@ spool_pool_fill(spool *sp)
 			sp->fill_backoff_ms = sp->fill_backoff_ms == 0 ? SPOOL_RETRY_MIN_MS :
 			    sp->fill_backoff_ms >= SPOOL_RETRY_MAX_MS / 2 ? SPOOL_RETRY_MAX_MS :
 			    sp->fill_backoff_ms * 2;
-			sp->fill_retry_ms = smtpd_mono_ms() + sp->fill_backoff_ms;
+			sp->fill_retry_ms = clock_ms_mono() + sp->fill_backoff_ms;
 			pthread_mutex_unlock(&sp->mu);
 			return;
 		}

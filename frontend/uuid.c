@@ -1,5 +1,6 @@
 /* uuid.c - UUIDv7 (RFC 9562): 48-bit unix ms, version 7, counter in rand_a, 62 random bits. */
 #include "uuid.h"
+#include "clock_ms.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -81,8 +82,6 @@ void
 uuid_v7(char out[UUID_STR_SIZE])
 {
 	static struct uuid_gen gen;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uuid_v7_next(&gen, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, out);
+	uuid_v7_next(&gen, clock_ms_wall(), out);
 }

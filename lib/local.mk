@@ -1,4 +1,4 @@
-# lib/local.mk - libpostern.a: shared internal code of both programs.
+# lib/local.mk - libpostern.a: shared internal code of the programs.
 noinst_LIBRARIES += lib/libpostern.a
 lib_libpostern_a_SOURCES = \
 	lib/xalloc.c lib/xalloc.h \
@@ -14,6 +14,7 @@ lib_libpostern_a_SOURCES = \
 	lib/sdnotify.c lib/sdnotify.h \
 	lib/metrics.c lib/metrics.h lib/tls_version.h \
 	lib/strbuf.c lib/strbuf.h \
+	lib/clock_ms.c lib/clock_ms.h \
 	lib/metrics_http.c lib/metrics_http.h
 lib_libpostern_a_CFLAGS = $(AM_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
 	$(LIBEVENT_CFLAGS)

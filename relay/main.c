@@ -7,6 +7,7 @@
 #include "autoconf.h"
 
 #include "check.h"
+#include "clock_ms.h"
 #include "config.h"
 #include "deliver.h"
 #include "endpoint.h"
@@ -30,7 +31,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RELAY_PROG		"postern-relay"
@@ -329,14 +329,12 @@ relay_gauge_inflight(void *arg)
 static uint64_t
 relay_gauge_oldest(void *arg)
 {
-	struct timespec ts;
 	unsigned n;
 	uint64_t oldest, now;
 
 	(void)arg;
 	relay_queue_stats(&n, &oldest);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now = clock_ms_wall();
 	/* An arrival in the future (a clock set back) is no age. */
 	return n == 0 || oldest >= now ? 0 : (now - oldest) / 1000;
 }

@@ -34,15 +34,6 @@
 
 static void queue_dispatch(queue *q);
 
-uint64_t
-queue_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 qmsg_cmp(const void *a, const void *b)
 {
@@ -106,7 +97,7 @@ queue_on_timer(evutil_socket_t fd, short what, void *arg)
 static void
 queue_schedule(struct qmsg *m)
 {
-	uint64_t now = queue_now_ms();
+	uint64_t now = clock_ms_wall();
 	struct timeval tv;
 
 	if (m->st.held || m->inflight)
@@ -188,7 +179,7 @@ queue_pickup(queue *q, const char *id)
 		if (m->env.quarantine != NULL) {
 			/* What Postfix does with a milter's quarantine: the hold queue, until released. */
 			struct journal_buf h = { NULL, 0, 0 };
-			journal_rec_hold(&h, queue_now_ms(), 1);
+			journal_rec_hold(&h, clock_ms_wall(), 1);
 			queue_store_append(m, &h);
 			journal_buf_free(&h);
 			log_info("id=%s held: quarantined by a milter (%s); postern-queue release "
@@ -237,7 +228,7 @@ queue_on_done(void *arg, struct relay_job *job, const char *hop)
 	struct qmsg *m = arg;
 	queue *q = m->q;
 	struct journal_buf b = { NULL, 0, 0 };
-	uint64_t now = queue_now_ms();
+	uint64_t now = clock_ms_wall();
 	int expired = backoff_expired(now, m->st.arrival_ms, q->cfg->relay_max_queue_lifetime);
 	size_t i, open = 0, nfinal = 0;
 	const postern_config *cfg = q->cfg;
@@ -347,7 +338,7 @@ queue_deliver(struct qmsg *m)
 	m->job.nrcpts = n;
 	m->job.body_8bit = strcmp(m->env.body, "8BITMIME") == 0 || strcmp(m->env.body, "BINARYMIME") == 0;
 	m->job.smtputf8 = m->env.smtputf8;
-	m->start_ms = queue_now_ms();
+	m->start_ms = clock_ms_wall();
 	m->inflight = 1;
 	q->inflight++;
 	relay_hop_deliver(q->hop, &m->job, queue_on_done, m);
@@ -422,7 +413,7 @@ queue_ctl_file(queue *q, const char *name)
 	case CTL_HOLD:
 	case CTL_RELEASE:
 		if (m->st.held != (cmd == CTL_HOLD)) {
-			journal_rec_hold(&b, queue_now_ms(), cmd == CTL_HOLD);
+			journal_rec_hold(&b, clock_ms_wall(), cmd == CTL_HOLD);
 			queue_store_append(m, &b);
 			journal_buf_free(&b);
 		}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "clock_ms.h"
 #include "config.h"
 #include "deliver.h"
 #include "journal.h"
@@ -56,7 +57,6 @@ struct queue {
 	void *drained_arg;
 };
 
-uint64_t queue_now_ms(void);
 
 /* queue_store.c */
 /* Append records (created with the envelope first when new), fsync, apply to st and hist. */

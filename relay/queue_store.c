@@ -205,7 +205,7 @@ queue_store_make_dsn(struct qmsg *m)
 	in.hostname = q->cfg->smtpd_hostname;
 	in.sender = m->env.sender;
 	in.arrival_ms = m->st.arrival_ms;
-	in.now_ms = queue_now_ms();
+	in.now_ms = clock_ms_wall();
 	in.rcpts = rc;
 	in.nrcpts = n;
 	in.headers = hdrs;
@@ -336,7 +336,7 @@ queue_store_finish(struct qmsg *m, struct journal_buf *b, int fate)
 {
 	queue *q = m->q;
 	struct journal_buf f = { NULL, 0, 0 };
-	uint64_t now = queue_now_ms();
+	uint64_t now = clock_ms_wall();
 	size_t i;
 	int failed = 0;
 	char dsn_id[UUID_STR_SIZE];
